@@ -1,0 +1,15 @@
+using System.CommandLine;
+
+namespace ResNet.MLNet.Cli;
+
+/// <summary>The resnet-mlnet command line: wiring of the commands only.</summary>
+public static class CliApp
+{
+    /// <summary>Parses and runs; returns the process exit code.</summary>
+    public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
+    {
+        var root = new RootCommand("ResNet transfer learning for ML.NET.");
+        var config = new InvocationConfiguration { Output = output ?? Console.Out, Error = error ?? Console.Error };
+        return root.Parse(args).Invoke(config);
+    }
+}

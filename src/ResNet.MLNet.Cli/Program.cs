@@ -1,0 +1,3 @@
+using ResNet.MLNet.Cli;
+
+return CliApp.Run(args);

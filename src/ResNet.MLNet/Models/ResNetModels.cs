@@ -1,0 +1,179 @@
+using System.Text.RegularExpressions;
+using static TorchSharp.torch;
+
+namespace ResNet.MLNet.Models;
+
+/// <summary>The named networks of the zoo. <see cref="ResNetModels.Name"/> gives each one's registry name.</summary>
+public enum ResNetArchitecture
+{
+    /// <summary>torchvision resnet18: basic blocks [2, 2, 2, 2], 11.7M parameters.</summary>
+    ResNet18,
+    /// <summary>torchvision resnet34: basic blocks [3, 4, 6, 3], 21.8M parameters.</summary>
+    ResNet34,
+    /// <summary>torchvision resnet50 (v1.5): bottleneck blocks [3, 4, 6, 3], 25.6M parameters.</summary>
+    ResNet50,
+    /// <summary>torchvision resnet101: bottleneck blocks [3, 4, 23, 3], 44.5M parameters.</summary>
+    ResNet101,
+    /// <summary>torchvision resnet152: bottleneck blocks [3, 8, 36, 3], 60.2M parameters.</summary>
+    ResNet152,
+    /// <summary>torchvision wide_resnet50_2: bottlenecks twice as wide, 68.9M parameters.</summary>
+    WideResNet50_2,
+    /// <summary>torchvision resnext50_32x4d: 32 groups of width 4, 25.0M parameters.</summary>
+    ResNeXt50_32x4d,
+    /// <summary>SE-ResNet-50 (timm seresnet50): ResNet-50 with squeeze-and-excitation, 28.1M parameters.</summary>
+    SeResNet50,
+    /// <summary>Pre-activation ResNet-18 (BN-ReLU-conv blocks).</summary>
+    PreActResNet18,
+    /// <summary>Pre-activation ResNet-50.</summary>
+    PreActResNet50,
+    /// <summary>Plain 18-layer network: ResNet-18 without shortcuts.</summary>
+    Plain18,
+    /// <summary>Plain 34-layer network: ResNet-34 without shortcuts (the paper's Figure 4 baseline).</summary>
+    Plain34,
+    /// <summary>CIFAR ResNet-20 (3 x 3 blocks, 16/32/64 channels, option A shortcuts), 0.27M parameters.</summary>
+    CifarResNet20,
+    /// <summary>CIFAR ResNet-32.</summary>
+    CifarResNet32,
+    /// <summary>CIFAR ResNet-44.</summary>
+    CifarResNet44,
+    /// <summary>CIFAR ResNet-56.</summary>
+    CifarResNet56,
+    /// <summary>CIFAR ResNet-110.</summary>
+    CifarResNet110,
+    /// <summary>CIFAR plain-20 (no shortcuts).</summary>
+    CifarPlain20,
+    /// <summary>CIFAR plain-56 (no shortcuts).</summary>
+    CifarPlain56,
+}
+
+/// <summary>One-line builders for every network of the zoo, and lookup by name.</summary>
+public static partial class ResNetModels
+{
+    private static readonly ResNetOptions ImageNetBasic = new() { Block = BlockKind.Basic };
+    private static readonly ResNetOptions ImageNetBottleneck = new() { Block = BlockKind.Bottleneck };
+
+    /// <summary>torchvision resnet18.</summary>
+    public static ResNet ResNet18(int numClasses = 1000, int inChannels = 3) => Build(ResNetArchitecture.ResNet18, numClasses, inChannels);
+    /// <summary>torchvision resnet34.</summary>
+    public static ResNet ResNet34(int numClasses = 1000, int inChannels = 3) => Build(ResNetArchitecture.ResNet34, numClasses, inChannels);
+    /// <summary>torchvision resnet50.</summary>
+    public static ResNet ResNet50(int numClasses = 1000, int inChannels = 3) => Build(ResNetArchitecture.ResNet50, numClasses, inChannels);
+    /// <summary>torchvision resnet101.</summary>
+    public static ResNet ResNet101(int numClasses = 1000, int inChannels = 3) => Build(ResNetArchitecture.ResNet101, numClasses, inChannels);
+    /// <summary>torchvision resnet152.</summary>
+    public static ResNet ResNet152(int numClasses = 1000, int inChannels = 3) => Build(ResNetArchitecture.ResNet152, numClasses, inChannels);
+
+    /// <summary>The paper's CIFAR ResNet of depth 6n+2 (20, 32, 44, 56, 110, ...), 16/32/64 channels.</summary>
+    /// <param name="depth">Total depth, 6n+2 with n at least 1.</param>
+    /// <param name="numClasses">Classes of the head. Default 10.</param>
+    /// <param name="shortcut">Option A (<see cref="ShortcutKind.ZeroPad"/>, the paper's CIFAR choice), B, or none for a plain net.</param>
+    /// <param name="inChannels">Input channels. Default 3.</param>
+    public static ResNet CifarResNet(int depth, int numClasses = 10, ShortcutKind shortcut = ShortcutKind.ZeroPad, int inChannels = 3) =>
+        new(CifarOptions(depth, shortcut) with { NumClasses = numClasses, InChannels = inChannels });
+
+    /// <summary>The registry name of an architecture: torchvision's where it has one (<c>resnet50</c>), else timm-like.</summary>
+    public static string Name(ResNetArchitecture architecture) => architecture switch
+    {
+        ResNetArchitecture.WideResNet50_2 => "wide_resnet50_2",
+        ResNetArchitecture.ResNeXt50_32x4d => "resnext50_32x4d",
+        ResNetArchitecture.SeResNet50 => "seresnet50",
+        ResNetArchitecture.PreActResNet18 => "preact_resnet18",
+        ResNetArchitecture.PreActResNet50 => "preact_resnet50",
+        ResNetArchitecture.CifarResNet20 or ResNetArchitecture.CifarResNet32 or ResNetArchitecture.CifarResNet44
+            or ResNetArchitecture.CifarResNet56 or ResNetArchitecture.CifarResNet110
+            or ResNetArchitecture.CifarPlain20 or ResNetArchitecture.CifarPlain56
+            => "cifar_" + architecture.ToString()["Cifar".Length..].ToLowerInvariant(),
+        _ => architecture.ToString().ToLowerInvariant(), // resnet18 ... resnet152, plain18, plain34
+    };
+
+    /// <summary>Every registry name, in the order of <see cref="ResNetArchitecture"/>.</summary>
+    public static IReadOnlyList<string> Names { get; } = Enum.GetValues<ResNetArchitecture>().Select(Name).ToArray();
+
+    /// <summary>
+    /// Parses a registry name (case-insensitive, <c>-</c> or <c>_</c>), the enum name, or <c>cifar_resnetN</c> / <c>cifar_plainN</c> for any
+    /// depth N = 6n+2.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is unknown; the message lists the valid names.</exception>
+    public static ResNetOptions Options(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        string key = name.Trim().ToLowerInvariant().Replace('-', '_');
+        foreach (var architecture in Enum.GetValues<ResNetArchitecture>())
+        {
+            if (key == Name(architecture) || key == architecture.ToString().ToLowerInvariant())
+                return Options(architecture);
+        }
+        var cifar = CifarName().Match(key);
+        if (cifar.Success)
+            return CifarOptions(int.Parse(cifar.Groups[2].Value), cifar.Groups[1].Value == "plain" ? ShortcutKind.None : ShortcutKind.ZeroPad);
+        throw new ArgumentException(
+            $"Unknown architecture '{name}'. Valid names: {string.Join(", ", Names)}, and cifar_resnetN / cifar_plainN for any depth N = 6n+2.", nameof(name));
+    }
+
+    /// <summary>The options of a named architecture with 1000 classes (10 for CIFAR nets) and 3 input channels.</summary>
+    public static ResNetOptions Options(ResNetArchitecture architecture)
+    {
+        string name = Name(architecture);
+        return architecture switch
+        {
+            ResNetArchitecture.ResNet18 => ImageNetBasic with { Name = name, Layers = [2, 2, 2, 2] },
+            ResNetArchitecture.ResNet34 => ImageNetBasic with { Name = name, Layers = [3, 4, 6, 3] },
+            ResNetArchitecture.ResNet50 => ImageNetBottleneck with { Name = name, Layers = [3, 4, 6, 3] },
+            ResNetArchitecture.ResNet101 => ImageNetBottleneck with { Name = name, Layers = [3, 4, 23, 3] },
+            ResNetArchitecture.ResNet152 => ImageNetBottleneck with { Name = name, Layers = [3, 8, 36, 3] },
+            ResNetArchitecture.WideResNet50_2 => ImageNetBottleneck with { Name = name, Layers = [3, 4, 6, 3], WidthPerGroup = 128 },
+            ResNetArchitecture.ResNeXt50_32x4d => ImageNetBottleneck with { Name = name, Layers = [3, 4, 6, 3], Groups = 32, WidthPerGroup = 4 },
+            ResNetArchitecture.SeResNet50 => ImageNetBottleneck with { Name = name, Layers = [3, 4, 6, 3], SqueezeExcitation = true },
+            ResNetArchitecture.PreActResNet18 => ImageNetBasic with { Name = name, Layers = [2, 2, 2, 2], PreActivation = true },
+            ResNetArchitecture.PreActResNet50 => ImageNetBottleneck with { Name = name, Layers = [3, 4, 6, 3], PreActivation = true },
+            ResNetArchitecture.Plain18 => ImageNetBasic with { Name = name, Layers = [2, 2, 2, 2], Shortcut = ShortcutKind.None },
+            ResNetArchitecture.Plain34 => ImageNetBasic with { Name = name, Layers = [3, 4, 6, 3], Shortcut = ShortcutKind.None },
+            ResNetArchitecture.CifarResNet20 => CifarOptions(20, ShortcutKind.ZeroPad),
+            ResNetArchitecture.CifarResNet32 => CifarOptions(32, ShortcutKind.ZeroPad),
+            ResNetArchitecture.CifarResNet44 => CifarOptions(44, ShortcutKind.ZeroPad),
+            ResNetArchitecture.CifarResNet56 => CifarOptions(56, ShortcutKind.ZeroPad),
+            ResNetArchitecture.CifarResNet110 => CifarOptions(110, ShortcutKind.ZeroPad),
+            ResNetArchitecture.CifarPlain20 => CifarOptions(20, ShortcutKind.None),
+            ResNetArchitecture.CifarPlain56 => CifarOptions(56, ShortcutKind.None),
+            _ => throw new ArgumentOutOfRangeException(nameof(architecture), architecture, $"Unknown architecture. Valid names: {string.Join(", ", Names)}."),
+        };
+    }
+
+    /// <summary>Builds a named architecture with the given head and input channels.</summary>
+    public static ResNet Build(ResNetArchitecture architecture, int numClasses = 1000, int inChannels = 3) =>
+        new(Options(architecture) with { NumClasses = numClasses, InChannels = inChannels });
+
+    /// <summary>Builds an architecture by registry name (see <see cref="Options(string)"/>).</summary>
+    public static ResNet Build(string name, int numClasses = 1000, int inChannels = 3) =>
+        new(Options(name) with { NumClasses = numClasses, InChannels = inChannels });
+
+    /// <summary>Builds with <paramref name="seed"/> fixing the initial weights (torch's CPU generator is reseeded).</summary>
+    public static ResNet Build(ResNetOptions options, long seed)
+    {
+        Native.TorchRuntime.EnsureInitialized();
+        random.manual_seed(seed);
+        return new ResNet(options);
+    }
+
+    private static ResNetOptions CifarOptions(int depth, ShortcutKind shortcut)
+    {
+        if (depth < 8 || (depth - 2) % 6 != 0)
+            throw new ArgumentException($"A CIFAR ResNet has depth 6n+2 (8, 14, 20, 32, 44, 56, 110, ...); got {depth}.", nameof(depth));
+        int n = (depth - 2) / 6;
+        string prefix = shortcut == ShortcutKind.None ? "cifar_plain" : "cifar_resnet";
+        return new ResNetOptions
+        {
+            Name = $"{prefix}{depth}" + (shortcut == ShortcutKind.Projection ? "_b" : ""),
+            Block = BlockKind.Basic,
+            Stem = StemKind.Cifar,
+            StemWidth = 16,
+            Layers = [n, n, n],
+            StageWidths = [16, 32, 64],
+            Shortcut = shortcut,
+            NumClasses = 10,
+        };
+    }
+
+    [GeneratedRegex(@"^cifar_(resnet|plain)(\d+)$")]
+    private static partial Regex CifarName();
+}
