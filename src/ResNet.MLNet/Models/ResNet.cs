@@ -13,7 +13,7 @@ namespace ResNet.MLNet.Models;
 /// The seam for transfer learning: <see cref="ForwardFeatures"/> (last feature map), <see cref="ForwardStages"/>
 /// (C2..C5), <see cref="ForwardEmbedding"/> (pooled vector), <see cref="ForwardHead"/> and <see cref="ResetClassifier"/>.
 /// </summary>
-public sealed class ResNet : Module<Tensor, Tensor>
+public sealed partial class ResNet : Module<Tensor, Tensor>
 {
     private readonly Module<Tensor, Tensor> conv1;
     private readonly Module<Tensor, Tensor>? bn1;
