@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ResNet.MLNet.Cli.Commands;
 
 namespace ResNet.MLNet.Cli;
 
@@ -8,7 +9,8 @@ public static class CliApp
     /// <summary>Parses and runs; returns the process exit code.</summary>
     public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
-        var root = new RootCommand("ResNet transfer learning for ML.NET.");
+        var root = new RootCommand("ResNet transfer learning for ML.NET: model zoo, pretrained weights, featurization and fine-tuning.");
+        root.Subcommands.Add(SummaryCommand.Create());
         var config = new InvocationConfiguration { Output = output ?? Console.Out, Error = error ?? Console.Error };
         return root.Parse(args).Invoke(config);
     }

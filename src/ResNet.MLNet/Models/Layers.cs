@@ -88,8 +88,8 @@ internal sealed class SqueezeExcitation : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var s = x.mean([2, 3], keepdim: true);
-        s = nn.functional.relu(fc1.forward(s));
-        s = fc2.forward(s).sigmoid();
+        s = nn.functional.relu(fc1.call(s));
+        s = fc2.call(s).sigmoid();
         return x.mul(s).MoveToOuterDisposeScope();
     }
 

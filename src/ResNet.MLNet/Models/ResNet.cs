@@ -24,11 +24,8 @@ public sealed partial class ResNet : Module<Tensor, Tensor>
 
     /// <summary>Builds the network and initializes it as torchvision does (He normal for convolutions, fan-out).</summary>
     /// <exception cref="ArgumentException">The options contradict each other; the message names the option.</exception>
-    public ResNet(ResNetOptions options) : base(options.Name)
+    public ResNet(ResNetOptions options) : base(Prepare(options))
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        TorchRuntime.EnsureInitialized();
         Options = options;
 
         bool imageNet = options.Stem == StemKind.ImageNet;
@@ -92,16 +89,16 @@ public sealed partial class ResNet : Module<Tensor, Tensor>
     public Tensor ForwardStem(Tensor x)
     {
         using var scope = NewDisposeScope();
-        Tensor h = conv1.forward(x);
+        Tensor h = conv1.call(x);
         if (bn1 is not null)
-            h = bn1.forward(h).relu_();
+            h = bn1.call(h).relu_();
         if (maxpool is not null)
-            h = maxpool.forward(h);
+            h = maxpool.call(h);
         return h.MoveToOuterDisposeScope();
     }
 
     /// <summary>Runs one stage (0-based) on the output of the previous one.</summary>
-    public Tensor ForwardStage(int index, Tensor x) => stages[index].forward(x);
+    public Tensor ForwardStage(int index, Tensor x) => stages[index].call(x);
 
     /// <summary>The outputs of every stage (C2..C5 for ImageNet ResNets), for dense tasks. The caller owns the tensors.</summary>
     public IReadOnlyList<Tensor> ForwardStages(Tensor x)
@@ -110,7 +107,7 @@ public sealed partial class ResNet : Module<Tensor, Tensor>
         Tensor h = ForwardStem(x);
         foreach (var stage in stages)
         {
-            var next = stage.forward(h);
+            var next = stage.call(h);
             if (outputs.Count == 0)
                 h.Dispose(); // the stem output is not returned
             outputs.Add(next);
@@ -125,11 +122,18 @@ public sealed partial class ResNet : Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         Tensor h = ForwardStem(x);
         foreach (var stage in stages)
-            h = stage.forward(h);
-        if (norm is not null)
-            h = norm.forward(h).relu_();
-        return h.MoveToOuterDisposeScope();
+            h = stage.call(h);
+        return FinalNorm(h).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The head applied to the last stage's output: final BN-ReLU of pre-activation nets, pooling, classifier.</summary>
+    internal Tensor ForwardHeadFromLastStage(Tensor lastStage)
+    {
+        using var scope = NewDisposeScope();
+        return ForwardHead(FinalNorm(lastStage)).MoveToOuterDisposeScope();
+    }
+
+    private Tensor FinalNorm(Tensor h) => norm is null ? h : norm.call(h).relu_();
 
     /// <summary>Global-average-pooled embedding, (N, <see cref="NumFeatures"/>).</summary>
     public Tensor ForwardEmbedding(Tensor x)
@@ -143,7 +147,7 @@ public sealed partial class ResNet : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         Tensor pooled = Pool(features);
-        return (fc is null ? pooled : fc.forward(pooled)).MoveToOuterDisposeScope();
+        return (fc is null ? pooled : fc.call(pooled)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Logits (N, <see cref="NumClasses"/>), or the embedding when the network has no head.</summary>
@@ -163,16 +167,22 @@ public sealed partial class ResNet : Module<Tensor, Tensor>
         var reference = parameters().First();
         fc?.Dispose();
         fc = null;
+        _internal_submodules.Remove("fc");
         if (numClasses > 0)
         {
             fc = nn.Linear(NumFeatures, numClasses, device: reference.device, dtype: reference.dtype);
             register_module("fc", fc);
         }
-        else
-        {
-            _internal_submodules.Remove("fc");
-        }
         Options = Options with { NumClasses = numClasses };
+    }
+
+    /// <summary>Runs before the base constructor, whose first native call needs libtorch loaded.</summary>
+    private static string Prepare(ResNetOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        TorchRuntime.EnsureInitialized();
+        return options.Name;
     }
 
     private static Tensor Pool(Tensor features) => features.mean([2, 3]);

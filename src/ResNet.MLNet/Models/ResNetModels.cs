@@ -90,17 +90,17 @@ public static partial class ResNetModels
     public static IReadOnlyList<string> Names { get; } = Enum.GetValues<ResNetArchitecture>().Select(Name).ToArray();
 
     /// <summary>
-    /// Parses a registry name (case-insensitive, <c>-</c> or <c>_</c>), the enum name, or <c>cifar_resnetN</c> / <c>cifar_plainN</c> for any
+    /// Parses a registry name (case-insensitive, ignoring <c>-</c> and <c>_</c>), the enum name, or <c>cifar_resnetN</c> / <c>cifar_plainN</c> for any
     /// depth N = 6n+2.
     /// </summary>
     /// <exception cref="ArgumentException">The name is unknown; the message lists the valid names.</exception>
     public static ResNetOptions Options(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        string key = name.Trim().ToLowerInvariant().Replace('-', '_');
+        string key = Normalize(name);
         foreach (var architecture in Enum.GetValues<ResNetArchitecture>())
         {
-            if (key == Name(architecture) || key == architecture.ToString().ToLowerInvariant())
+            if (key == Normalize(Name(architecture)) || key == Normalize(architecture.ToString()))
                 return Options(architecture);
         }
         var cifar = CifarName().Match(key);
@@ -174,6 +174,8 @@ public static partial class ResNetModels
         };
     }
 
-    [GeneratedRegex(@"^cifar_(resnet|plain)(\d+)$")]
+    private static string Normalize(string name) => name.Trim().ToLowerInvariant().Replace("-", "").Replace("_", "");
+
+    [GeneratedRegex(@"^cifar(resnet|plain)(\d+)$")]
     private static partial Regex CifarName();
 }

@@ -77,33 +77,33 @@ public sealed partial class ResidualBlock : Module<Tensor, Tensor>
         Tensor h = x;
         for (int i = 0; i < convs.Length; i++)
         {
-            h = norms[i].forward(convs[i].forward(h));
+            h = norms[i].call(convs[i].call(h));
             if (i < convs.Length - 1)
                 h = h.relu_();
         }
         if (se is not null)
-            h = se.forward(h);
+            h = se.call(h);
         if (hasShortcut)
-            h = h.add_(downsample is null ? x : downsample.forward(x));
+            h = h.add_(downsample is null ? x : downsample.call(x));
         return h.relu_();
     }
 
     private Tensor ForwardPreActivation(Tensor x)
     {
-        Tensor pre = norms[0].forward(x).relu_();
-        Tensor h = convs[0].forward(pre);
+        Tensor pre = norms[0].call(x).relu_();
+        Tensor h = convs[0].call(pre);
         for (int i = 1; i < convs.Length; i++)
-            h = convs[i].forward(norms[i].forward(h).relu_());
+            h = convs[i].call(norms[i].call(h).relu_());
         if (se is not null)
-            h = se.forward(h);
+            h = se.call(h);
         if (!hasShortcut)
             return h;
         // A projection sees the pre-activated input; identity and zero-padding shortcuts carry x itself.
         Tensor shortcut = downsample switch
         {
             null => x,
-            ZeroPadShortcut pad => pad.forward(x),
-            _ => downsample.forward(pre),
+            ZeroPadShortcut pad => pad.call(x),
+            _ => downsample.call(pre),
         };
         return h.add_(shortcut);
     }

@@ -76,7 +76,7 @@ public static class TorchRuntime
             dirs.Add(Path.Combine(torchSharpDir, "cpu")); // TorchSharp's consolidation folder for notebooks
             dirs.Add(Path.GetFullPath(Path.Combine(torchSharpDir, "..", "..", "runtimes", rid, "native"))); // NuGet cache layout
         }
-        foreach (string dir in dirs.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal))
+        foreach (string dir in dirs.Select(d => Path.TrimEndingDirectorySeparator(Path.GetFullPath(d))).Distinct(StringComparer.Ordinal))
         {
             string path = Path.Combine(dir, name);
             if (File.Exists(path))
