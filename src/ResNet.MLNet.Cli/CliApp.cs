@@ -11,6 +11,8 @@ public static class CliApp
     {
         var root = new RootCommand("ResNet transfer learning for ML.NET: model zoo, pretrained weights, featurization and fine-tuning.");
         root.Subcommands.Add(SummaryCommand.Create());
+        root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(ConvertCommand.Create());
         var config = new InvocationConfiguration { Output = output ?? Console.Out, Error = error ?? Console.Error };
         return root.Parse(args).Invoke(config);
     }

@@ -1,0 +1,24 @@
+using System.CommandLine;
+using ResNet.MLNet.Weights;
+
+namespace ResNet.MLNet.Cli.Commands;
+
+/// <summary>Runs a command's action, turning expected failures into a one-line message on stderr and exit code 1.</summary>
+internal static class CommandErrors
+{
+    /// <summary>Runs <paramref name="action"/> with the invocation's output writer; expected failures print to its error writer.</summary>
+    public static int Run(ParseResult parseResult, Func<TextWriter, int> action)
+    {
+        var error = parseResult.InvocationConfiguration.Error;
+        try
+        {
+            return action(parseResult.InvocationConfiguration.Output);
+        }
+        catch (Exception e) when (e is InvalidDataException or UnsafePickleException or WeightsMismatchException or IOException
+                                      or UnauthorizedAccessException or ArgumentException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+}

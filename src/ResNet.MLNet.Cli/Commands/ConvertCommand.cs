@@ -1,0 +1,48 @@
+using System.CommandLine;
+using ResNet.MLNet.Weights;
+
+namespace ResNet.MLNet.Cli.Commands;
+
+/// <summary><c>resnet-mlnet convert --in FILE --out FILE</c>: rewrites weights in another format.</summary>
+public static class ConvertCommand
+{
+    private static readonly Dictionary<string, WeightsFormat> Formats = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["safetensors"] = WeightsFormat.SafeTensors,
+        ["pth"] = WeightsFormat.PyTorch,
+        ["torchsharp"] = WeightsFormat.TorchSharp,
+    };
+
+    /// <summary>Creates the command.</summary>
+    public static Command Create()
+    {
+        var input = new Option<string>("--in") { Description = "The weight file to read (any supported format, detected from its bytes).", Required = true };
+        var output = new Option<string>("--out") { Description = "The file to write; its extension picks the format (.safetensors, .pth/.pt, .dat/.bin) unless --format does.", Required = true };
+        var format = new Option<string?>("--format") { Description = "Output format, overriding the extension." };
+        format.AcceptOnlyFromAmong([.. Formats.Keys]);
+        var command = new Command("convert", "Convert weights between torch.save (.pth), safetensors and TorchSharp's format.");
+        command.Options.Add(input);
+        command.Options.Add(output);
+        command.Options.Add(format);
+        command.SetAction(parseResult => CommandErrors.Run(parseResult, writer =>
+            Convert(parseResult.GetValue(input)!, parseResult.GetValue(output)!, parseResult.GetValue(format), writer)));
+        return command;
+    }
+
+    private static int Convert(string from, string to, string? formatName, TextWriter writer)
+    {
+        var target = formatName is null ? WeightsFile.FormatForExtension(to) : Formats[formatName];
+        var content = WeightsFile.Read(from);
+        var metadata = new Dictionary<string, string>(content.Metadata, StringComparer.Ordinal);
+        if (ArchitectureDetector.Detect(content.Tensors) is { } match)
+        {
+            metadata.TryAdd(WeightsMetadata.ArchitectureKey, match.Name);
+            metadata.TryAdd(WeightsMetadata.NumClassesKey, match.NumClasses.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        WeightsFile.Write(to, content.Tensors, metadata, target);
+        writer.WriteLine($"Wrote {content.Tensors.Count} tensors from {from} ({content.Format}) to {to} ({target}).");
+        if (target != WeightsFormat.SafeTensors && metadata.Count > 0)
+            writer.WriteLine($"Note: {target} files have no place for metadata; not written: {string.Join(", ", metadata.Keys)}.");
+        return 0;
+    }
+}

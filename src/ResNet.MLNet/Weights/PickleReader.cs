@@ -1,0 +1,329 @@
+using System.Numerics;
+using System.Text;
+
+namespace ResNet.MLNet.Weights;
+
+/// <summary>What a restricted unpickler may build: the globals it allows and what calling them yields.</summary>
+internal interface IPickleResolver
+{
+    /// <summary>Whether a GLOBAL / STACK_GLOBAL may name <paramref name="module"/>.<paramref name="name"/>.</summary>
+    bool IsAllowed(string module, string name);
+
+    /// <summary>The value of calling an allowed global (REDUCE, NEWOBJ). Throws <see cref="InvalidDataException"/> for bad arguments.</summary>
+    object? Call(PickleGlobal callable, object?[] args);
+
+    /// <summary>The object a persistent id (BINPERSID) stands for.</summary>
+    object? PersistentLoad(object? id);
+}
+
+/// <summary>
+/// A restricted unpickler (protocols 2 to 5, and the binary opcodes of 1): it builds plain values (None, bool, int,
+/// float, str, bytes, tuple as <c>object?[]</c>, list, set as a list, dict as <see cref="PickleDict"/>), checks every
+/// GLOBAL against the resolver's allowlist when it is read and leaves calls and persistent ids to the resolver.
+/// It executes nothing. Limits: mark nesting <see cref="MaxDepth"/>, memo size, every length bounded by the bytes that
+/// remain, integers up to <see cref="MaxLongBytes"/> bytes; each opcode consumes input, so every input ends.
+/// Errors are <see cref="InvalidDataException"/> (<see cref="UnsafePickleException"/> for a refused global) naming
+/// the source and the byte offset.
+/// </summary>
+internal sealed class PickleReader(ByteCursor input, IPickleResolver resolver)
+{
+    /// <summary>Deepest nesting of MARKs (open tuples, lists, dicts being built).</summary>
+    public const int MaxDepth = 1000;
+
+    /// <summary>Longest LONG1/LONG4 integer, in bytes.</summary>
+    public const int MaxLongBytes = 1024;
+
+    private const int MaxMemo = 1 << 24;
+    private const int MaxGlobalName = 256;
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private readonly List<object?> stack = [];
+    private readonly List<int> marks = [];
+    private readonly Dictionary<long, object?> memo = [];
+
+    /// <summary>Reads one pickle, up to and including its STOP opcode, and returns its value.</summary>
+    public object? Load()
+    {
+        stack.Clear();
+        marks.Clear();
+        memo.Clear();
+        while (true)
+        {
+            int at = input.Position;
+            byte op = input.ReadByte();
+            try
+            {
+                if (op == 0x2E) // STOP
+                {
+                    if (stack.Count != 1 || marks.Count != 0)
+                        throw input.Error($"STOP with {stack.Count} values on the stack and {marks.Count} open marks", at);
+                    return stack[0];
+                }
+                Execute(op, at);
+            }
+            catch (InvalidDataException) { throw; }
+            catch (Exception e) when (e is InvalidCastException or ArgumentException or OverflowException or DecoderFallbackException)
+            {
+                throw input.Error($"malformed pickle at opcode 0x{op:X2}: {e.Message}", at);
+            }
+        }
+    }
+
+    private void Execute(byte op, int at)
+    {
+        switch (op)
+        {
+            case 0x80: // PROTO
+                byte protocol = input.ReadByte();
+                if (protocol > 5)
+                    throw input.Error($"unsupported pickle protocol {protocol}", at);
+                break;
+            case 0x95: // FRAME: a length hint only
+                ulong frame = input.ReadUInt64();
+                if (frame > (ulong)input.Remaining)
+                    throw input.Error($"frame of {frame} bytes is longer than the {input.Remaining} bytes that remain", at);
+                break;
+            case 0x28: // MARK
+                if (marks.Count >= MaxDepth)
+                    throw input.Error($"pickle nests deeper than {MaxDepth} levels", at);
+                marks.Add(stack.Count);
+                break;
+            case 0x29: Push(Array.Empty<object?>()); break; // EMPTY_TUPLE
+            case 0x5D: Push(new List<object?>()); break; // EMPTY_LIST
+            case 0x7D: Push(new PickleDict()); break; // EMPTY_DICT
+            case 0x8F: Push(new List<object?>()); break; // EMPTY_SET
+            case 0x74: Push(PopMark(at).ToArray()); break; // TUPLE
+            case 0x85: Push(PopN(1, at)); break; // TUPLE1
+            case 0x86: Push(PopN(2, at)); break; // TUPLE2
+            case 0x87: Push(PopN(3, at)); break; // TUPLE3
+            case 0x6C: Push(PopMark(at)); break; // LIST
+            case 0x91: Push(PopMark(at)); break; // FROZENSET
+            case 0x64: // DICT
+                var dict = new PickleDict();
+                SetItems(dict, PopMark(at), at);
+                Push(dict);
+                break;
+            case 0x61: // APPEND
+                object? item = Pop(at);
+                Expect<List<object?>>(Peek(at), "APPEND target", at).Add(item);
+                break;
+            case 0x65: // APPENDS
+            case 0x90: // ADDITEMS
+                var items = PopMark(at);
+                Expect<List<object?>>(Peek(at), "APPENDS target", at).AddRange(items);
+                break;
+            case 0x73: // SETITEM
+                object? value = Pop(at);
+                object? key = Pop(at);
+                Expect<PickleDict>(Peek(at), "SETITEM target", at).Set(key, value);
+                break;
+            case 0x75: // SETITEMS
+                var pairs = PopMark(at);
+                SetItems(Expect<PickleDict>(Peek(at), "SETITEMS target", at), pairs, at);
+                break;
+            case 0x4E: Push(null); break; // NONE
+            case 0x88: Push(true); break; // NEWTRUE
+            case 0x89: Push(false); break; // NEWFALSE
+            case 0x4A: Push((long)input.ReadInt32()); break; // BININT
+            case 0x4B: Push((long)input.ReadByte()); break; // BININT1
+            case 0x4D: Push((long)input.ReadUInt16()); break; // BININT2
+            case 0x8A: Push(ReadLong(input.ReadByte(), at)); break; // LONG1
+            case 0x8B: Push(ReadLong(input.ReadUInt32(), at)); break; // LONG4
+            case 0x47: Push(input.ReadDoubleBigEndian()); break; // BINFLOAT
+            case 0x58: Push(ReadString(input.ReadUInt32())); break; // BINUNICODE
+            case 0x8C: Push(ReadString(input.ReadByte())); break; // SHORT_BINUNICODE
+            case 0x8D: Push(ReadString(input.ReadUInt64())); break; // BINUNICODE8
+            case 0x54: Push(Encoding.Latin1.GetString(ReadRaw(input.ReadUInt32()).Span)); break; // BINSTRING (Python 2 str)
+            case 0x55: Push(Encoding.Latin1.GetString(ReadRaw(input.ReadByte()).Span)); break; // SHORT_BINSTRING
+            case 0x42: Push(ReadRaw(input.ReadUInt32()).ToArray()); break; // BINBYTES
+            case 0x43: Push(ReadRaw(input.ReadByte()).ToArray()); break; // SHORT_BINBYTES
+            case 0x8E: // BINBYTES8
+            case 0x96: // BYTEARRAY8
+                Push(ReadRaw(input.ReadUInt64()).ToArray());
+                break;
+            case 0x63: // GLOBAL
+                string module = ReadGlobalLine(at);
+                string name = ReadGlobalLine(at);
+                Push(Global(module, name, at));
+                break;
+            case 0x93: // STACK_GLOBAL
+                string stackName = Expect<string>(Pop(at), "STACK_GLOBAL name", at);
+                string stackModule = Expect<string>(Pop(at), "STACK_GLOBAL module", at);
+                Push(Global(stackModule, stackName, at));
+                break;
+            case 0x69: // INST: a class named inline, instantiated with the marked arguments
+                Global(ReadGlobalLine(at), ReadGlobalLine(at), at);
+                throw input.Error("the INST opcode is not supported", at);
+            case 0x52: // REDUCE
+                object?[] args = Expect<object?[]>(Pop(at), "REDUCE arguments", at);
+                Push(Call(Pop(at), args, at));
+                break;
+            case 0x81: // NEWOBJ
+                object?[] newArgs = Expect<object?[]>(Pop(at), "NEWOBJ arguments", at);
+                Push(Call(Pop(at), newArgs, at));
+                break;
+            case 0x92: // NEWOBJ_EX
+                var kwargs = Expect<PickleDict>(Pop(at), "NEWOBJ_EX keyword arguments", at);
+                object?[] exArgs = Expect<object?[]>(Pop(at), "NEWOBJ_EX arguments", at);
+                if (kwargs.Count != 0)
+                    throw input.Error("NEWOBJ_EX with keyword arguments is not supported", at);
+                Push(Call(Pop(at), exArgs, at));
+                break;
+            case 0x62: // BUILD: instance state; kept only by objects that need none (dicts, tensors)
+                Pop(at);
+                if (Peek(at) is null or string or long or bool or double or BigInteger or byte[] or object?[] or List<object?> or PickleGlobal)
+                    throw input.Error($"BUILD on a {Describe(Peek(at))}", at);
+                break;
+            case 0x51: // BINPERSID
+                object? id = Pop(at);
+                Push(Resolve(() => resolver.PersistentLoad(id), at));
+                break;
+            case 0x71: Put(input.ReadByte(), at); break; // BINPUT
+            case 0x72: Put(input.ReadUInt32(), at); break; // LONG_BINPUT
+            case 0x94: Put(memo.Count, at); break; // MEMOIZE
+            case 0x68: Push(Get(input.ReadByte(), at)); break; // BINGET
+            case 0x6A: Push(Get(input.ReadUInt32(), at)); break; // LONG_BINGET
+            case 0x30: Pop(at); break; // POP
+            case 0x31: PopMark(at); break; // POP_MARK
+            case 0x32: Push(Peek(at)); break; // DUP
+            default:
+                throw input.Error($"unsupported pickle opcode 0x{op:X2}", at);
+        }
+    }
+
+    private PickleGlobal Global(string module, string name, int at)
+    {
+        if (!resolver.IsAllowed(module, name))
+            throw new UnsafePickleException(input.Source, $"{module}.{name}", at);
+        return new PickleGlobal(module, name);
+    }
+
+    private object? Call(object? callable, object?[] args, int at)
+    {
+        var global = callable as PickleGlobal ?? throw input.Error($"call of a {Describe(callable)}, not of a global", at);
+        return Resolve(() => resolver.Call(global, args), at);
+    }
+
+    private object? Resolve(Func<object?> resolve, int at)
+    {
+        try
+        {
+            return resolve();
+        }
+        catch (InvalidDataException e)
+        {
+            throw input.Error(e.Message, at);
+        }
+    }
+
+    private void SetItems(PickleDict dict, List<object?> pairs, int at)
+    {
+        if (pairs.Count % 2 != 0)
+            throw input.Error($"odd number of items ({pairs.Count}) for a dict", at);
+        for (int i = 0; i < pairs.Count; i += 2)
+            dict.Set(pairs[i], pairs[i + 1]);
+    }
+
+    private object ReadLong(long length, int at)
+    {
+        if (length > MaxLongBytes)
+            throw input.Error($"integer of {length} bytes is longer than the {MaxLongBytes} allowed", at);
+        var bytes = input.ReadBytes(length).Span;
+        var value = new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
+        return value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
+    }
+
+    private ReadOnlyMemory<byte> ReadRaw(ulong length) =>
+        length > (ulong)input.Remaining ? throw input.Error($"declared length {length} exceeds the {input.Remaining} bytes that remain") : input.ReadBytes((long)length);
+
+    private string ReadString(ulong length)
+    {
+        int at = input.Position;
+        var bytes = ReadRaw(length);
+        try
+        {
+            return StrictUtf8.GetString(bytes.Span);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw input.Error("string is not valid UTF-8", at);
+        }
+    }
+
+    private string ReadGlobalLine(int at)
+    {
+        var line = input.ReadLine(MaxGlobalName);
+        foreach (byte b in line)
+        {
+            if (b < 0x20 || b > 0x7E)
+                throw input.Error("GLOBAL name is not printable ASCII", at);
+        }
+        return Encoding.ASCII.GetString(line);
+    }
+
+    private void Put(long index, int at)
+    {
+        if (stack.Count == 0 || (marks.Count > 0 && stack.Count == marks[^1]))
+            throw input.Error("memo put with an empty stack", at);
+        if (memo.Count >= MaxMemo && !memo.ContainsKey(index))
+            throw input.Error($"more than {MaxMemo} memo entries", at);
+        memo[index] = stack[^1];
+    }
+
+    private object? Get(long index, int at) =>
+        memo.TryGetValue(index, out var value) ? value : throw input.Error($"memo entry {index} was never stored", at);
+
+    private void Push(object? value) => stack.Add(value);
+
+    private object? Peek(int at)
+    {
+        if (stack.Count == 0 || (marks.Count > 0 && stack.Count == marks[^1]))
+            throw input.Error("stack underflow", at);
+        return stack[^1];
+    }
+
+    private object? Pop(int at)
+    {
+        object? value = Peek(at);
+        stack.RemoveAt(stack.Count - 1);
+        return value;
+    }
+
+    private object?[] PopN(int count, int at)
+    {
+        var values = new object?[count];
+        for (int i = count - 1; i >= 0; i--)
+            values[i] = Pop(at);
+        return values;
+    }
+
+    private List<object?> PopMark(int at)
+    {
+        if (marks.Count == 0)
+            throw input.Error("no MARK to pop to", at);
+        int start = marks[^1];
+        marks.RemoveAt(marks.Count - 1);
+        var items = stack.GetRange(start, stack.Count - start);
+        stack.RemoveRange(start, stack.Count - start);
+        return items;
+    }
+
+    private T Expect<T>(object? value, string what, int at) =>
+        value is T t ? t : throw input.Error($"{what} is a {Describe(value)}", at);
+
+    /// <summary>A short, non-recursive description of a value for error messages.</summary>
+    internal static string Describe(object? value) => value switch
+    {
+        null => "None",
+        string => "str",
+        long or BigInteger => "int",
+        bool => "bool",
+        double => "float",
+        byte[] => "bytes",
+        object?[] t => $"tuple of {t.Length}",
+        List<object?> l => $"list of {l.Count}",
+        PickleDict d => $"dict of {d.Count}",
+        PickleGlobal g => $"global {g}",
+        _ => value.GetType().Name,
+    };
+}

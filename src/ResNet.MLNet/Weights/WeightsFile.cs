@@ -1,0 +1,115 @@
+namespace ResNet.MLNet.Weights;
+
+/// <summary>
+/// The format-agnostic front door for weight files. <see cref="Read"/> recognizes the format by its first bytes
+/// (zip: <c>torch.save</c>; a pickle: legacy <c>torch.save</c>; a length and <c>{</c>: safetensors; anything else
+/// is tried as TorchSharp's format, which has no magic); <see cref="Write"/> chooses it by extension.
+/// </summary>
+public static class WeightsFile
+{
+    /// <summary>Reads any supported weight file. Reading never executes code from the file.</summary>
+    /// <exception cref="InvalidDataException">The file is malformed or in no supported format; the message names the file and the problem.</exception>
+    /// <exception cref="UnsafePickleException">A PyTorch pickle refers to a global outside the weights-only allowlist.</exception>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    public static WeightsFileContent Read(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var format = Detect(path);
+        try
+        {
+            return format switch
+            {
+                WeightsFormat.PyTorch or WeightsFormat.PyTorchLegacy => TorchCheckpointReader.Read(path),
+                WeightsFormat.SafeTensors => SafeTensors.Read(path),
+                _ => TorchSharpFormat.Read(path),
+            };
+        }
+        catch (InvalidDataException e) when (format == WeightsFormat.TorchSharp)
+        {
+            throw new InvalidDataException(
+                $"{path}: not a recognized weight file: not a torch.save zip or legacy file, not safetensors, and not TorchSharp's format ({e.Message})", e);
+        }
+    }
+
+    /// <summary>The format a file's first bytes announce; <see cref="WeightsFormat.TorchSharp"/> when none does.</summary>
+    public static WeightsFormat Detect(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var stream = File.OpenRead(path);
+        Span<byte> head = stackalloc byte[9];
+        int read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        head = head[..read];
+        if (head.StartsWith("PK"u8))
+            return WeightsFormat.PyTorch;
+        if (head.Length > 0 && head[0] == 0x80) // pickle PROTO: torch.save's legacy format starts with a pickled magic number
+            return WeightsFormat.PyTorchLegacy;
+        if (head.Length == 9 && head[8] == (byte)'{' && System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(head) <= SafeTensors.MaxHeaderLength)
+            return WeightsFormat.SafeTensors;
+        return WeightsFormat.TorchSharp;
+    }
+
+    /// <summary>
+    /// The format a path's extension asks for: <c>.safetensors</c>; <c>.pth</c>, <c>.pt</c>, <c>.ckpt</c> (torch.save);
+    /// <c>.dat</c>, <c>.bin</c> (TorchSharp).
+    /// </summary>
+    /// <exception cref="ArgumentException">The extension is none of these.</exception>
+    public static WeightsFormat FormatForExtension(string path)
+    {
+        string extension = Path.GetExtension(path).ToLowerInvariant();
+        return extension switch
+        {
+            ".safetensors" => WeightsFormat.SafeTensors,
+            ".pth" or ".pt" or ".ckpt" => WeightsFormat.PyTorch,
+            ".dat" or ".bin" => WeightsFormat.TorchSharp,
+            _ => throw new ArgumentException(
+                $"Cannot tell the weight format from the extension '{extension}' of '{path}': use .safetensors, .pth / .pt (torch.save), or .dat / .bin (TorchSharp).", nameof(path)),
+        };
+    }
+
+    /// <summary>
+    /// Writes tensors in the format <paramref name="format"/> names, or else the one the extension names (see
+    /// <see cref="FormatForExtension"/>). Only safetensors keeps <paramref name="metadata"/>; the other formats have no place for it.
+    /// </summary>
+    /// <exception cref="ArgumentException">Unknown extension, duplicate tensor names, or <see cref="WeightsFormat.PyTorchLegacy"/> (read only).</exception>
+    public static void Write(string path, IReadOnlyList<NamedTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null, WeightsFormat? format = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(tensors);
+        switch (format ?? FormatForExtension(path))
+        {
+            case WeightsFormat.SafeTensors:
+                SafeTensors.Write(path, tensors, metadata);
+                break;
+            case WeightsFormat.PyTorch:
+                PthWriter.Write(path, tensors);
+                break;
+            case WeightsFormat.TorchSharp:
+                TorchSharpFormat.Write(path, tensors);
+                break;
+            default:
+                throw new ArgumentException("The legacy torch.save format is read only; write WeightsFormat.PyTorch instead.", nameof(format));
+        }
+    }
+
+    /// <summary>The whole stream in one array; files of 2 GiB or more are refused (every format here keeps each tensor under that).</summary>
+    internal static byte[] ReadAllBytes(Stream stream, string path)
+    {
+        if (stream.Length > Array.MaxLength)
+            throw new InvalidDataException($"{path}: files of {Array.MaxLength} bytes or more are not supported in this format; this one has {stream.Length}.");
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        return bytes;
+    }
+
+    /// <exception cref="ArgumentException">Two tensors share a name.</exception>
+    internal static void CheckUniqueNames(IReadOnlyList<NamedTensor> tensors)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var t in tensors)
+        {
+            if (!seen.Add(t.Name))
+                throw new ArgumentException($"Two tensors are named '{t.Name}'.", nameof(tensors));
+        }
+    }
+}
