@@ -9,6 +9,7 @@ public static class CliApp
     public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
         var root = new RootCommand("ResNet transfer learning for ML.NET.");
+        root.Subcommands.Add(Commands.ExportOnnxCommand.Create());
         var config = new InvocationConfiguration { Output = output ?? Console.Out, Error = error ?? Console.Error };
         return root.Parse(args).Invoke(config);
     }
