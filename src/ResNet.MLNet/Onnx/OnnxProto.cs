@@ -1,4 +1,5 @@
-using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace ResNet.MLNet.Onnx;
 
@@ -28,23 +29,11 @@ internal sealed class OnnxTensor
     public OnnxDataType DataType { get; }
     public byte[] RawData { get; }
 
-    public static OnnxTensor Floats(string name, IReadOnlyList<long> dims, ReadOnlySpan<float> values)
-    {
-        CheckCount(name, dims, values.Length);
-        var raw = new byte[values.Length * sizeof(float)];
-        for (int i = 0; i < values.Length; i++)
-            BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(i * sizeof(float)), values[i]);
-        return new OnnxTensor(name, dims, OnnxDataType.Float, raw);
-    }
+    public static OnnxTensor Floats(string name, IReadOnlyList<long> dims, ReadOnlySpan<float> values) =>
+        Create(name, dims, OnnxDataType.Float, values);
 
-    public static OnnxTensor Int64s(string name, IReadOnlyList<long> dims, ReadOnlySpan<long> values)
-    {
-        CheckCount(name, dims, values.Length);
-        var raw = new byte[values.Length * sizeof(long)];
-        for (int i = 0; i < values.Length; i++)
-            BinaryPrimitives.WriteInt64LittleEndian(raw.AsSpan(i * sizeof(long)), values[i]);
-        return new OnnxTensor(name, dims, OnnxDataType.Int64, raw);
-    }
+    public static OnnxTensor Int64s(string name, IReadOnlyList<long> dims, ReadOnlySpan<long> values) =>
+        Create(name, dims, OnnxDataType.Int64, values);
 
     public void WriteTo(ProtoWriter w)
     {
@@ -54,11 +43,20 @@ internal sealed class OnnxTensor
         w.Bytes(9, RawData);
     }
 
-    private static void CheckCount(string name, IReadOnlyList<long> dims, int count)
+    private static OnnxTensor Create<T>(string name, IReadOnlyList<long> dims, OnnxDataType dataType, ReadOnlySpan<T> values)
+        where T : unmanaged
     {
         long expected = dims.Aggregate(1L, (a, d) => a * d);
-        if (expected != count)
-            throw new ArgumentException($"Tensor '{name}' has shape [{string.Join(", ", dims)}] but {count} values.", nameof(dims));
+        if (expected != values.Length)
+            throw new ArgumentException($"Tensor '{name}' has shape [{string.Join(", ", dims)}] but {values.Length} values.", nameof(dims));
+        byte[] raw = MemoryMarshal.AsBytes(values).ToArray();
+        if (!BitConverter.IsLittleEndian) // raw_data is little-endian whatever the machine
+        {
+            int size = Unsafe.SizeOf<T>();
+            for (int i = 0; i < raw.Length; i += size)
+                raw.AsSpan(i, size).Reverse();
+        }
+        return new OnnxTensor(name, dims, dataType, raw);
     }
 }
 
