@@ -1,5 +1,4 @@
 using ResNet.MLNet.Onnx;
-using TorchSharp;
 
 namespace ResNet.MLNet.Models;
 
