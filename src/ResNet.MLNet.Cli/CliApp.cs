@@ -13,6 +13,7 @@ public static class CliApp
         root.Subcommands.Add(SummaryCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(ConvertCommand.Create());
+        root.Subcommands.Add(ExportOnnxCommand.Create());
         var config = new InvocationConfiguration { Output = output ?? Console.Out, Error = error ?? Console.Error };
         return root.Parse(args).Invoke(config);
     }

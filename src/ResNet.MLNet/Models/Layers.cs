@@ -35,6 +35,12 @@ internal sealed class SubsampledConv1x1 : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The 1x1 kernel, (out, in, 1, 1). For export: in ONNX this is a plain Conv with this stride.</summary>
+    internal Parameter Weight => weight;
+
+    /// <summary>The spatial stride.</summary>
+    internal long Stride => stride;
+
     public override Tensor forward(Tensor x)
     {
         using var sub = x[TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Slice(null, null, stride), TensorIndex.Slice(null, null, stride)];
@@ -56,6 +62,15 @@ internal sealed class ZeroPadShortcut : Module<Tensor, Tensor>
         padAfter = outPlanes - inPlanes - padBefore;
     }
 
+    /// <summary>The spatial subsampling step.</summary>
+    internal long Stride => stride;
+
+    /// <summary>Zero channels added before the input's channels.</summary>
+    internal long PadBefore => padBefore;
+
+    /// <summary>Zero channels added after the input's channels.</summary>
+    internal long PadAfter => padAfter;
+
     public override Tensor forward(Tensor x)
     {
         using var sub = stride == 1 ? x.alias() : x[TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Slice(null, null, stride), TensorIndex.Slice(null, null, stride)];
@@ -76,6 +91,12 @@ internal sealed class SqueezeExcitation : Module<Tensor, Tensor>
         fc2 = nn.Conv2d(reduced, channels, kernel_size: 1, bias: true);
         RegisterComponents();
     }
+
+    /// <summary>The reducing 1x1 convolution.</summary>
+    internal Conv2d Fc1 => fc1;
+
+    /// <summary>The expanding 1x1 convolution.</summary>
+    internal Conv2d Fc2 => fc2;
 
     /// <summary>timm's <c>make_divisible(channels / reduction, 8)</c> without the round limit.</summary>
     public static int ReducedChannels(int channels, int reduction)

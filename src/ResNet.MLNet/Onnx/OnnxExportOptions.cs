@@ -1,0 +1,76 @@
+namespace ResNet.MLNet.Onnx;
+
+using ResNet = ResNet.MLNet.Models.ResNet;
+using ResNetOptions = ResNet.MLNet.Models.ResNetOptions;
+
+/// <summary>What the exported graph outputs.</summary>
+public enum OnnxOutputKind
+{
+    /// <summary>The pooled embedding, (N, <see cref="ResNet.NumFeatures"/>): the input of the classifier head.</summary>
+    Features,
+    /// <summary>The classifier's logits, (N, <see cref="ResNet.NumClasses"/>). Needs a network with a head.</summary>
+    Logits,
+    /// <summary>Softmax of the logits, (N, <see cref="ResNet.NumClasses"/>); each row sums to 1. Needs a network with a head.</summary>
+    Probabilities,
+}
+
+/// <summary>
+/// Per-channel input normalization done inside the exported graph, <c>(x - Mean) / Std</c>, for an input already
+/// scaled to [0, 1].
+/// </summary>
+/// <param name="Mean">One mean per input channel.</param>
+/// <param name="Std">One standard deviation per input channel, each positive.</param>
+public sealed record InputNormalization(IReadOnlyList<float> Mean, IReadOnlyList<float> Std)
+{
+    /// <summary>The ImageNet statistics torchvision's pretrained weights expect (RGB).</summary>
+    public static InputNormalization ImageNet { get; } = new([0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]);
+}
+
+/// <summary>How <see cref="ResNetOnnx.Export(ResNet, string, OnnxExportOptions?)"/> shapes the ONNX graph.</summary>
+public sealed record OnnxExportOptions
+{
+    /// <summary>Output of the graph. Default <see cref="OnnxOutputKind.Logits"/>.</summary>
+    public OnnxOutputKind Output { get; init; } = OnnxOutputKind.Logits;
+
+    /// <summary>
+    /// Normalization applied in the graph to a float input scaled to [0, 1]; <c>null</c> for none (the input is fed
+    /// to the first convolution as is). Default <see cref="InputNormalization.ImageNet"/>, which fits 3-channel networks only.
+    /// </summary>
+    public InputNormalization? Normalization { get; init; } = InputNormalization.ImageNet;
+
+    /// <summary>Name of the graph input, a float tensor (batch, channels, height, width). Default "input".</summary>
+    public string InputName { get; init; } = "input";
+
+    /// <summary>Name of the graph output. Default "output".</summary>
+    public string OutputName { get; init; } = "output";
+
+    /// <summary>Input height fixed in the graph; <c>null</c> leaves it dynamic (<c>height</c>). Default 224.</summary>
+    public int? ImageHeight { get; init; } = 224;
+
+    /// <summary>Input width fixed in the graph; <c>null</c> leaves it dynamic (<c>width</c>). Default 224.</summary>
+    public int? ImageWidth { get; init; } = 224;
+
+    /// <summary>Checks the options against the network to export, naming the option at fault.</summary>
+    /// <exception cref="ArgumentException">An option is invalid or does not fit the network.</exception>
+    public void Validate(ResNetOptions network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        if (!Enum.IsDefined(Output))
+            throw new ArgumentException($"{nameof(Output)} must be one of {string.Join(", ", Enum.GetNames<OnnxOutputKind>())}; got {(int)Output}.", nameof(Output));
+        if (Output != OnnxOutputKind.Features && network.NumClasses == 0)
+            throw new ArgumentException($"{nameof(Output)} = {Output} needs a classifier head, but '{network.Name}' has {nameof(network.NumClasses)} = 0; export {nameof(OnnxOutputKind.Features)} instead.", nameof(Output));
+        if (Normalization is { } n)
+        {
+            if (n.Mean is null || n.Std is null || n.Mean.Count != network.InChannels || n.Std.Count != network.InChannels)
+                throw new ArgumentException($"{nameof(Normalization)} must give one mean and one std per input channel ({network.InChannels}); got {n.Mean?.Count ?? 0} and {n.Std?.Count ?? 0}. Use null for no normalization.", nameof(Normalization));
+            if (n.Std.Any(s => !(s > 0)) || n.Mean.Any(m => !float.IsFinite(m)))
+                throw new ArgumentException($"{nameof(Normalization)} needs finite means and positive stds; got mean [{string.Join(", ", n.Mean)}], std [{string.Join(", ", n.Std)}].", nameof(Normalization));
+        }
+        if (string.IsNullOrWhiteSpace(InputName))
+            throw new ArgumentException($"{nameof(InputName)} must not be empty.", nameof(InputName));
+        if (string.IsNullOrWhiteSpace(OutputName) || OutputName == InputName)
+            throw new ArgumentException($"{nameof(OutputName)} must be non-empty and differ from {nameof(InputName)}; got '{OutputName}'.", nameof(OutputName));
+        if (ImageHeight < 1 || ImageWidth < 1)
+            throw new ArgumentException($"{nameof(ImageHeight)} and {nameof(ImageWidth)} must be positive, or null for a dynamic size; got {ImageHeight} and {ImageWidth}.", nameof(ImageHeight));
+    }
+}
