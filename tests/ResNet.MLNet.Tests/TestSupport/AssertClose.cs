@@ -16,6 +16,8 @@ internal static class AssertClose
             if (diff > worst)
                 (worst, worstIndex) = (diff, i);
         }
+        if (worstIndex < 0)
+            return 0; // identical
         Assert.True(worst <= tolerance * scale,
             $"max |diff| = {worst:G4} at element {worstIndex} (expected {expected[worstIndex]}, got {actual[worstIndex]}) exceeds {tolerance} x {scale:G4}");
         return worst / scale;

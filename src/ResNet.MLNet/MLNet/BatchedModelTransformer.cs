@@ -1,0 +1,300 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace ResNet.MLNet;
+
+/// <summary>A model that maps fixed-size float vectors to fixed-size float vectors, many rows at a time.</summary>
+internal interface IBatchModel : IDisposable
+{
+    /// <summary>Floats per input row.</summary>
+    int InputLength { get; }
+
+    /// <summary>Floats per output row.</summary>
+    int OutputLength { get; }
+
+    /// <summary>Runs <paramref name="rows"/> rows: <paramref name="input"/> holds rows x <see cref="InputLength"/> floats.</summary>
+    void Run(ReadOnlySpan<float> input, int rows, Span<float> output);
+}
+
+/// <summary>
+/// Row-to-row ML.NET transformer that applies an <see cref="IBatchModel"/> to a float vector column. Its data view
+/// scores rows in batches — a look-ahead cursor reads and decodes the next batch while the current one runs — and keeps
+/// the input's row order and lazy semantics; its row mapper (used by prediction engines) scores one row at a time.
+/// </summary>
+internal sealed class BatchedModelTransformer : ITransformer
+{
+    private readonly IBatchModel model;
+
+    public BatchedModelTransformer(IBatchModel model, string inputColumn, string outputColumn, int batchSize, string? pathColumn)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        this.model = model;
+        InputColumn = inputColumn;
+        OutputColumn = outputColumn;
+        BatchSize = batchSize;
+        PathColumn = pathColumn;
+    }
+
+    public string InputColumn { get; }
+    public string OutputColumn { get; }
+    public int BatchSize { get; }
+
+    /// <summary>A text column naming each row's file, quoted in errors when present.</summary>
+    public string? PathColumn { get; }
+
+    public bool IsRowToRowMapper => true;
+
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        var input = inputSchema.GetColumnOrNull(InputColumn)
+            ?? throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Schema mismatch for input column '{InputColumn}': the column is missing.");
+        if (input.Type is not VectorDataViewType { ItemType: NumberDataViewType n } vector || n != NumberDataViewType.Single || vector.Size != model.InputLength)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema),
+                $"Schema mismatch for input column '{InputColumn}': expected Vector<Single, {model.InputLength}>, got {input.Type}.");
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumns(inputSchema);
+        builder.AddColumn(OutputColumn, new VectorDataViewType(NumberDataViewType.Single, model.OutputLength));
+        return builder.ToSchema();
+    }
+
+    public IDataView Transform(IDataView input) => new BatchedDataView(this, input);
+
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new RowMapper(this, inputSchema);
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) =>
+        throw new NotSupportedException("This transformer is saved through its ONNX twin by the transformer that owns it.");
+
+    /// <summary>Runs the model on rows and wraps any failure with the row (and file) at fault.</summary>
+    private void Score(float[] input, int rows, float[] output) => model.Run(input.AsSpan(0, rows * model.InputLength), rows, output.AsSpan(0, rows * model.OutputLength));
+
+    private static InvalidDataException RowError(long row, string? path, Exception inner) => new(
+        $"Could not read the image at row {row}{(path is null ? "" : $" ('{path}')")}: {inner.Message}", inner);
+
+    /// <summary>Reads rows of the input vector (and path) column from a cursor into a buffer.</summary>
+    private sealed class RowReader
+    {
+        private readonly ValueGetter<VBuffer<float>> vector;
+        private readonly ValueGetter<ReadOnlyMemory<char>>? path;
+        private readonly int length;
+        private VBuffer<float> value;
+
+        public RowReader(BatchedModelTransformer parent, DataViewRow row)
+        {
+            vector = row.GetGetter<VBuffer<float>>(row.Schema[parent.InputColumn]);
+            var pathColumn = parent.PathColumn is null ? null : row.Schema.GetColumnOrNull(parent.PathColumn);
+            if (pathColumn is { Type: TextDataViewType } p && row.IsColumnActive(p))
+                path = row.GetGetter<ReadOnlyMemory<char>>(p);
+            length = parent.model.InputLength;
+        }
+
+        public void Read(long position, float[] buffer, int slot)
+        {
+            try
+            {
+                vector(ref value);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                throw RowError(position, PathOf(), e);
+            }
+            value.CopyTo(buffer.AsSpan(slot * length, length));
+        }
+
+        private string? PathOf()
+        {
+            if (path is null)
+                return null;
+            ReadOnlyMemory<char> text = default;
+            path(ref text);
+            return text.ToString();
+        }
+    }
+
+    private sealed class BatchedDataView(BatchedModelTransformer parent, IDataView input) : IDataView
+    {
+        public DataViewSchema Schema { get; } = parent.GetOutputSchema(input.Schema);
+        public bool CanShuffle => false;
+        public long? GetRowCount() => input.GetRowCount();
+
+        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
+            new BatchedCursor(parent, input, Schema, columnsNeeded);
+
+        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
+            [GetRowCursor(columnsNeeded, rand)];
+    }
+
+    /// <summary>
+    /// Serves the input's columns from a main cursor, and the output column from batches that a second (look-ahead)
+    /// cursor over the same input reads one batch ahead on a background task.
+    /// </summary>
+    private sealed class BatchedCursor : DataViewRowCursor
+    {
+        private readonly BatchedModelTransformer parent;
+        private readonly DataViewRowCursor main;
+        private readonly DataViewRowCursor? lookahead;
+        private readonly RowReader? reader;
+        private readonly int outputIndex;
+        private readonly bool outputActive;
+        private readonly float[][] inputBuffers = new float[2][];
+        private readonly float[] outputBuffer;
+        private Task<int>? pending;
+        private int pendingBuffer;
+        private long lookaheadPosition = -1;
+        private long batchStart;
+        private int batchRows;
+        private long position = -1;
+
+        public BatchedCursor(BatchedModelTransformer parent, IDataView input, DataViewSchema schema, IEnumerable<DataViewSchema.Column> columnsNeeded)
+        {
+            this.parent = parent;
+            Schema = schema;
+            outputIndex = schema[parent.OutputColumn].Index;
+            var needed = columnsNeeded.ToList();
+            outputActive = needed.Any(c => c.Index == outputIndex);
+            main = input.GetRowCursor(needed.Where(c => c.Index != outputIndex).Select(c => input.Schema[c.Index]));
+            int batch = parent.BatchSize;
+            outputBuffer = outputActive ? new float[batch * parent.model.OutputLength] : [];
+            if (outputActive)
+            {
+                var lookColumns = new List<DataViewSchema.Column> { input.Schema[parent.InputColumn] };
+                if (parent.PathColumn is not null && input.Schema.GetColumnOrNull(parent.PathColumn) is { } p)
+                    lookColumns.Add(p);
+                lookahead = input.GetRowCursor(lookColumns);
+                reader = new RowReader(parent, lookahead);
+                inputBuffers[0] = new float[batch * parent.model.InputLength];
+                inputBuffers[1] = new float[batch * parent.model.InputLength];
+            }
+        }
+
+        public override DataViewSchema Schema { get; }
+        public override long Position => position;
+        public override long Batch => 0;
+        public override ValueGetter<DataViewRowId> GetIdGetter() => main.GetIdGetter();
+        public override bool IsColumnActive(DataViewSchema.Column column) =>
+            column.Index == outputIndex ? outputActive : main.IsColumnActive(main.Schema[column.Index]);
+
+        public override bool MoveNext()
+        {
+            if (!main.MoveNext())
+                return false;
+            position++;
+            if (outputActive && position >= batchStart + batchRows)
+                NextBatch();
+            return true;
+        }
+
+        private void NextBatch()
+        {
+            int buffer = pendingBuffer;
+            int rows = pending is null ? Fill(buffer) : pending.GetAwaiter().GetResult();
+            batchStart = position;
+            batchRows = rows;
+            // Read and decode the next batch while this one runs.
+            pendingBuffer = 1 - buffer;
+            int next = pendingBuffer;
+            pending = rows == parent.BatchSize ? Task.Run(() => Fill(next)) : Task.FromResult(0);
+            parent.Score(inputBuffers[buffer], rows, outputBuffer);
+        }
+
+        private int Fill(int buffer)
+        {
+            int rows = 0;
+            while (rows < parent.BatchSize && lookahead!.MoveNext())
+            {
+                lookaheadPosition++;
+                reader!.Read(lookaheadPosition, inputBuffers[buffer], rows);
+                rows++;
+            }
+            return rows;
+        }
+
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+        {
+            if (column.Index != outputIndex)
+                return main.GetGetter<TValue>(main.Schema[column.Index]);
+            if (!outputActive)
+                throw new InvalidOperationException($"Column '{column.Name}' was not requested when the cursor was created.");
+            int length = parent.model.OutputLength;
+            ValueGetter<VBuffer<float>> getter = (ref VBuffer<float> dst) =>
+            {
+                var editor = VBufferEditor.Create(ref dst, length);
+                outputBuffer.AsSpan((int)(position - batchStart) * length, length).CopyTo(editor.Values);
+                dst = editor.Commit();
+            };
+            return getter as ValueGetter<TValue>
+                ?? throw new InvalidOperationException($"Column '{column.Name}' is Vector<Single>; asked for {typeof(TValue).Name}.");
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                try
+                {
+                    pending?.Wait();
+                }
+                catch (AggregateException)
+                {
+                    // The failure belongs to a batch nobody asked for.
+                }
+                main.Dispose();
+                lookahead?.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>One row at a time, for prediction engines and other row-to-row consumers.</summary>
+    private sealed class RowMapper(BatchedModelTransformer parent, DataViewSchema inputSchema) : IRowToRowMapper
+    {
+        public DataViewSchema InputSchema { get; } = inputSchema;
+        public DataViewSchema OutputSchema { get; } = parent.GetOutputSchema(inputSchema);
+
+        public IEnumerable<DataViewSchema.Column> GetDependencies(IEnumerable<DataViewSchema.Column> dependingColumns)
+        {
+            var columns = dependingColumns.Where(c => c.Index < InputSchema.Count).Select(c => InputSchema[c.Index]).ToList();
+            if (dependingColumns.Any(c => c.Name == parent.OutputColumn && c.Index >= InputSchema.Count))
+                columns.Add(InputSchema[parent.InputColumn]);
+            return columns.Distinct();
+        }
+
+        public DataViewRow GetRow(DataViewRow input, IEnumerable<DataViewSchema.Column> activeColumns) =>
+            new MappedRow(parent, input, OutputSchema, activeColumns.Any(c => c.Index == OutputSchema.Count - 1));
+    }
+
+    private sealed class MappedRow(BatchedModelTransformer parent, DataViewRow input, DataViewSchema schema, bool outputActive) : DataViewRow
+    {
+        private readonly float[] inputBuffer = new float[parent.model.InputLength];
+        private readonly float[] outputBuffer = new float[parent.model.OutputLength];
+        private RowReader? reader;
+        private long scoredPosition = -1;
+
+        public override DataViewSchema Schema => schema;
+        public override long Position => input.Position;
+        public override long Batch => input.Batch;
+        public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
+        public override bool IsColumnActive(DataViewSchema.Column column) =>
+            column.Index == schema.Count - 1 ? outputActive : input.IsColumnActive(input.Schema[column.Index]);
+
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+        {
+            if (column.Index != schema.Count - 1)
+                return input.GetGetter<TValue>(input.Schema[column.Index]);
+            reader ??= new RowReader(parent, input);
+            ValueGetter<VBuffer<float>> getter = (ref VBuffer<float> dst) =>
+            {
+                if (scoredPosition != input.Position)
+                {
+                    reader.Read(input.Position, inputBuffer, 0);
+                    parent.Score(inputBuffer, 1, outputBuffer);
+                    scoredPosition = input.Position;
+                }
+                var editor = VBufferEditor.Create(ref dst, outputBuffer.Length);
+                outputBuffer.CopyTo(editor.Values);
+                dst = editor.Commit();
+            };
+            return getter as ValueGetter<TValue>
+                ?? throw new InvalidOperationException($"Column '{column.Name}' is Vector<Single>; asked for {typeof(TValue).Name}.");
+        }
+    }
+}

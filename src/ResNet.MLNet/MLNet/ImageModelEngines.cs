@@ -1,0 +1,138 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using ResNet.MLNet.Onnx;
+using TorchSharp;
+
+namespace ResNet.MLNet;
+
+/// <summary>What an image model computes, apart from the network: input size, normalization, output, engine.</summary>
+internal sealed record ImageModelSpec(int ImageSize, IReadOnlyList<float> Mean, IReadOnlyList<float> Std, ResNetOutputKind Output, int Stage,
+    bool L2Normalize, ResNetInferenceEngine Engine, string Device);
+
+/// <summary>A fitted network ready for ML.NET: the batch engine that runs it and the ONNX graph its saved twin runs.</summary>
+internal sealed class ImageModelEngine(IBatchModel batch, byte[]? onnx, string architectureName, string unsupportedExport) : IDisposable
+{
+    public IBatchModel Batch { get; } = batch;
+
+    /// <summary>
+    /// The network as ONNX, or null when it cannot be exported. Its input and output are named after the pixel and
+    /// output columns, as ML.NET's OnnxTransformer requires.
+    /// </summary>
+    public byte[]? Onnx { get; } = onnx;
+
+    public string ArchitectureName { get; } = architectureName;
+
+    /// <summary>Why <see cref="Onnx"/> is null.</summary>
+    public string UnsupportedExport { get; } = unsupportedExport;
+
+    public void Dispose() => Batch.Dispose();
+}
+
+/// <summary>Builds engines and the in-memory and saved transformer chains around them.</summary>
+internal static class ImageModelEngines
+{
+    /// <summary>The temporary column holding the resized image.</summary>
+    public static string ResizedColumn(string outputColumn) => $"{outputColumn}.resnet.resized";
+
+    /// <summary>The temporary column holding the planar pixels in [0, 1], the network's input.</summary>
+    public static string PixelsColumn(string outputColumn) => $"{outputColumn}.resnet.pixels";
+
+    public static ImageModelEngine Create(Models.ResNet model, bool ownsModel, ImageModelSpec spec, string outputColumn)
+    {
+        string pixels = PixelsColumn(outputColumn);
+        byte[]? onnx = null;
+        string unsupported = "";
+        OnnxOutputKind? kind = spec.Output switch
+        {
+            ResNetOutputKind.Embedding => OnnxOutputKind.Features,
+            ResNetOutputKind.Logits => OnnxOutputKind.Logits,
+            ResNetOutputKind.Probabilities => OnnxOutputKind.Probabilities,
+            _ => null,
+        };
+        if (kind is null || spec.L2Normalize)
+        {
+            unsupported = $"the ONNX exporter does not support {(kind is null ? $"Output = {spec.Output}" : "L2Normalize = true")}";
+            if (spec.Engine == ResNetInferenceEngine.OnnxRuntime)
+                throw new ArgumentException($"Engine = OnnxRuntime is not available because {unsupported}; use Engine = TorchSharp.", nameof(spec.Engine));
+        }
+        else
+        {
+            using var stream = new MemoryStream();
+            ResNetOnnx.Export(model, stream, new OnnxExportOptions
+            {
+                Output = kind.Value,
+                Normalization = new InputNormalization(spec.Mean, spec.Std),
+                InputName = pixels,
+                OutputName = outputColumn,
+                ImageHeight = spec.ImageSize,
+                ImageWidth = spec.ImageSize,
+            });
+            onnx = stream.ToArray();
+        }
+
+        IBatchModel batch;
+        if (spec.Engine == ResNetInferenceEngine.OnnxRuntime)
+        {
+            batch = new OnnxRuntimeEngine(onnx!, pixels, outputColumn,
+                model.Options.InChannels * spec.ImageSize * spec.ImageSize, model.Options.InChannels, spec.ImageSize);
+            if (ownsModel)
+                model.Dispose(); // the graph holds the weights now
+        }
+        else
+        {
+            var device = torch.device(spec.Device);
+            if (device.type != DeviceType.CPU)
+                model.to(device);
+            batch = new TorchModelEngine(model, ownsModel, spec.ImageSize, spec.Mean, spec.Std, spec.Output, spec.Stage, spec.L2Normalize, device);
+        }
+        return new ImageModelEngine(batch, onnx, model.Options.Name, unsupported);
+    }
+
+    /// <summary>
+    /// The in-memory chain (ML.NET resize and pixel extraction, the batched network, cleanup) and a factory of its
+    /// saved twin (the same with ML.NET's OnnxTransformer in place of the network).
+    /// </summary>
+    public static (ITransformer Live, Func<SavedTwin> Twin) BuildChains(TransformsCatalog catalog, IDataView input, string inputColumn, string outputColumn,
+        ImageModelEngine engine, int imageSize, ImageResizeMode mode, int batchSize, string? pathColumn, int channels)
+    {
+        string resized = ResizedColumn(outputColumn);
+        string pixels = PixelsColumn(outputColumn);
+        var preprocess = ImagePipeline.Preprocess(catalog, inputColumn, resized, pixels, imageSize, mode, channels).Fit(input);
+        var preprocessed = preprocess.Transform(input);
+        var network = new BatchedModelTransformer(engine.Batch, pixels, outputColumn, batchSize, pathColumn);
+        var cleanup = catalog.DropColumns(resized, pixels).Fit(network.Transform(preprocessed));
+        var live = new TransformerChain<ITransformer>(preprocess, network, cleanup);
+
+        SavedTwin Twin()
+        {
+            if (engine.Onnx is null)
+                throw new NotSupportedException($"This model cannot be saved as a plain ML.NET model because {engine.UnsupportedExport}.");
+            string file = Path.Combine(Path.GetTempPath(), $"resnet-mlnet-{Guid.NewGuid():N}.onnx");
+            File.WriteAllBytes(file, engine.Onnx);
+            try
+            {
+                var onnx = catalog.ApplyOnnxModel([outputColumn], [pixels], file,
+                    new Dictionary<string, int[]> { [pixels] = [1, channels, imageSize, imageSize] }, gpuDeviceId: null, fallbackToCpu: false).Fit(preprocessed);
+                return new SavedTwin(new TransformerChain<ITransformer>(preprocess, onnx, cleanup), onnx, file);
+            }
+            catch
+            {
+                File.Delete(file);
+                throw;
+            }
+        }
+        return (live, Twin);
+    }
+}
+
+/// <summary>A plain-ML.NET twin built for saving, with the temporary ONNX file it reads.</summary>
+internal sealed class SavedTwin(ITransformer transformer, IDisposable onnx, string file) : IDisposable
+{
+    public ITransformer Transformer { get; } = transformer;
+
+    public void Dispose()
+    {
+        onnx.Dispose();
+        File.Delete(file);
+    }
+}

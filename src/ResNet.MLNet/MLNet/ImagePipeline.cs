@@ -1,0 +1,46 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Image;
+
+namespace ResNet.MLNet;
+
+/// <summary>
+/// The part of an image-model pipeline built from ML.NET's own image transforms: resize the image column, extract its
+/// pixels as planar floats in [0, 1]. Using ML.NET's transforms (not ours) keeps the in-memory model and its saved,
+/// plain-ML.NET twin on the same pixels.
+/// </summary>
+internal static class ImagePipeline
+{
+    /// <summary>Fails like ML.NET does when <paramref name="column"/> is missing or not an image column.</summary>
+    public static void CheckImageColumn(SchemaShape inputSchema, string column)
+    {
+        if (SchemaShapes.Find(inputSchema, column) is not { } col)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Schema mismatch for input column '{column}': the column is missing.");
+        if (col.ItemType is not ImageDataViewType || col.Kind != SchemaShape.Column.VectorKind.Scalar)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema),
+                $"Schema mismatch for input column '{column}': expected Image (from mlContext.Transforms.LoadImages), got {Describe(col)}.");
+    }
+
+    /// <summary>The estimators that turn image column <paramref name="input"/> into the planar pixel vector <paramref name="pixels"/>.</summary>
+    public static IEstimator<ITransformer> Preprocess(TransformsCatalog transforms, string input, string resized, string pixels, int size,
+        ImageResizeMode mode, int channels)
+    {
+        var kind = mode == ImageResizeMode.CenterCrop ? ImageResizingEstimator.ResizingKind.IsoCrop : ImageResizingEstimator.ResizingKind.Fill;
+        var chain = transforms.ResizeImages(resized, size, size, input, kind, ImageResizingEstimator.Anchor.Center);
+        if (channels == 1)
+            return chain
+                .Append(transforms.ConvertToGrayscale(resized, resized))
+                .Append(transforms.ExtractPixels(pixels, resized, ImagePixelExtractingEstimator.ColorBits.Red, interleavePixelColors: false, scaleImage: 1f / 255));
+        if (channels != 3)
+            throw new ArgumentException($"Images can feed networks with 1 or 3 input channels; this one has {channels}.", nameof(channels));
+        return chain.Append(transforms.ExtractPixels(pixels, resized, ImagePixelExtractingEstimator.ColorBits.Rgb,
+            ImagePixelExtractingEstimator.ColorsOrder.ARGB, interleavePixelColors: false, scaleImage: 1f / 255));
+    }
+
+    internal static string Describe(SchemaShape.Column column) => column.Kind switch
+    {
+        SchemaShape.Column.VectorKind.Scalar => column.ItemType.ToString()!,
+        SchemaShape.Column.VectorKind.Vector => $"Vector<{column.ItemType}>",
+        _ => $"VarVector<{column.ItemType}>",
+    };
+}

@@ -1,0 +1,117 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using ResNet.MLNet.Models;
+using ResNet.MLNet.Weights;
+using static TorchSharp.torch;
+
+namespace ResNet.MLNet;
+
+/// <summary>
+/// Estimator of <see cref="ResNetFeaturizerTransformer"/>: turns an image column into ResNet embeddings (or stage
+/// feature maps, logits, probabilities). It trains nothing; <see cref="Fit"/> validates the schema, builds the network,
+/// loads the weights and prepares the inference engine.
+/// </summary>
+/// <remarks>
+/// | | |
+/// |---|---|
+/// | Does this estimator need to look at the data to train its parameters? | No |
+/// | Input column data type | Image (from <c>LoadImages</c>) |
+/// | Output column data type | Known-sized vector of <see cref="float"/> |
+/// | Required NuGet in addition to Microsoft.ML | ResNet.MLNet, a libtorch backend (at fit time only) |
+/// | Saved models need | Microsoft.ML, Microsoft.ML.ImageAnalytics, Microsoft.ML.OnnxTransformer |
+/// </remarks>
+public sealed class ResNetFeaturizerEstimator : IEstimator<ResNetFeaturizerTransformer>
+{
+    private readonly TransformsCatalog catalog;
+    private readonly ResNetFeaturizerOptions options;
+
+    internal ResNetFeaturizerEstimator(TransformsCatalog catalog, ResNetFeaturizerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        this.catalog = catalog;
+        this.options = options;
+    }
+
+    private string InputColumn => options.InputColumnName ?? options.OutputColumnName;
+
+    /// <summary>Checks that the input is an image column and adds the output vector column.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">"Schema mismatch for input column 'X': expected Image, got ..."</exception>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ImagePipeline.CheckImageColumn(inputSchema, InputColumn);
+        return SchemaShapes.With(inputSchema, SchemaShapes.Column(options.OutputColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single));
+    }
+
+    /// <summary>Builds the featurizer. Without weights, the network is initialized from the MLContext seed (not pretrained).</summary>
+    public ResNetFeaturizerTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        GetOutputSchema(SchemaShapes.Of(input.Schema));
+
+        var (model, ownsModel, report) = BuildModel();
+        try
+        {
+            var engine = ImageModelEngines.Create(model, ownsModel, new ImageModelSpec(
+                options.ImageSize, options.Mean, options.Std, options.Output, options.Stage, options.L2Normalize, options.Engine, options.Device), options.OutputColumnName);
+            return new ResNetFeaturizerTransformer(catalog, options, InputColumn, input, engine, report);
+        }
+        catch
+        {
+            if (ownsModel)
+                model.Dispose();
+            throw;
+        }
+    }
+
+    private (Models.ResNet Model, bool Owns, LoadingReport? Report) BuildModel()
+    {
+        if (options.Model is { } given)
+            return (given, false, options.WeightsPath is null ? null : WeightsLoader.Load(given, options.WeightsPath));
+        var architecture = ResNetModels.Options(options.Architecture) with { InChannels = options.Mean.Count };
+        var model = ResNetModels.Build(architecture, MLContextSeed.From(catalog, nameof(ResNetFeaturizer)));
+        try
+        {
+            return (model, true, options.WeightsPath is null ? null : WeightsLoader.Load(model, options.WeightsPath));
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+}
+
+/// <summary>
+/// Adds ResNet embeddings of an image column to each row, scoring rows in batches. Saved with
+/// <c>mlContext.Model.Save</c>, it reloads in plain ML.NET as image transforms plus an ONNX model with the same output.
+/// Dispose it to release the network.
+/// </summary>
+public sealed class ResNetFeaturizerTransformer : ImageModelTransformer
+{
+    internal ResNetFeaturizerTransformer(TransformsCatalog catalog, ResNetFeaturizerOptions options, string inputColumn, IDataView input,
+        ImageModelEngine engine, LoadingReport? report)
+        : base(ImageModelEngines.BuildChains(catalog, input, inputColumn, options.OutputColumnName, engine,
+            options.ImageSize, options.ResizeMode, options.BatchSize, options.ImagePathColumnName, options.Mean.Count), engine)
+    {
+        LoadingReport = report;
+        OutputSize = engine.Batch.OutputLength;
+        if (report is null)
+            Console.Error.WriteLine(
+                $"ResNet.MLNet: the featurizer's {engine.ArchitectureName} has no pretrained weights (WeightsPath is not set); " +
+                "its features come from a deterministic random initialization (MLContext seed) and are not pretrained.");
+    }
+
+    /// <summary>How the pretrained weights were loaded; null when the network was not given weights.</summary>
+    public LoadingReport? LoadingReport { get; }
+
+    /// <summary>Whether the features come from pretrained weights.</summary>
+    public bool IsPretrained => LoadingReport is not null;
+
+    /// <summary>Length of the output vector (512 for ResNet-18/34 embeddings, 2048 for ResNet-50/101/152).</summary>
+    public int OutputSize { get; }
+}
+
+/// <summary>The featurizer's name in logs and seeds.</summary>
+internal static class ResNetFeaturizer;

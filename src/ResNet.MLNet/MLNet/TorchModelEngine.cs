@@ -1,0 +1,120 @@
+using ResNet.MLNet.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ResNet.MLNet;
+
+/// <summary>What a featurizer or classifier network emits per image.</summary>
+public enum ResNetOutputKind
+{
+    /// <summary>The global-average-pooled embedding (512 for ResNet-18/34, 2048 for ResNet-50/101/152).</summary>
+    Embedding,
+    /// <summary>Class probabilities (softmax over the head's logits).</summary>
+    Probabilities,
+    /// <summary>The head's logits.</summary>
+    Logits,
+    /// <summary>A stage's feature map, flattened in C x H x W order (see <c>Stage</c> options).</summary>
+    StageFeatureMap,
+}
+
+/// <summary>
+/// Runs a <see cref="Models.ResNet"/> in TorchSharp on batches of CHW images scaled to [0, 1]: normalizes with the
+/// mean and std, forwards in eval mode without gradients, and returns the chosen output. One dispose scope per batch.
+/// </summary>
+internal sealed class TorchModelEngine : IBatchModel
+{
+    private readonly Models.ResNet model;
+    private readonly bool ownsModel;
+    private readonly Tensor mean;
+    private readonly Tensor std;
+    private readonly ResNetOutputKind output;
+    private readonly int stage;
+    private readonly bool l2Normalize;
+    private readonly long[] imageShape;
+    private readonly Device device;
+
+    public TorchModelEngine(Models.ResNet model, bool ownsModel, int imageSize, IReadOnlyList<float> mean, IReadOnlyList<float> std,
+        ResNetOutputKind output, int stage, bool l2Normalize, Device device)
+    {
+        this.model = model;
+        this.ownsModel = ownsModel;
+        this.output = output;
+        this.stage = stage;
+        this.l2Normalize = l2Normalize;
+        this.device = device;
+        int channels = model.Options.InChannels;
+        imageShape = [channels, imageSize, imageSize];
+        this.mean = tensor(mean.ToArray(), device: device).reshape(1, channels, 1, 1);
+        this.std = tensor(std.ToArray(), device: device).reshape(1, channels, 1, 1);
+        InputLength = channels * imageSize * imageSize;
+        OutputLength = (int)OutputShape(model, imageSize, output, stage).Aggregate(1L, (a, b) => a * b);
+    }
+
+    public int InputLength { get; }
+    public int OutputLength { get; }
+
+    /// <summary>The per-image output shape, measured on one zero image.</summary>
+    public static long[] OutputShape(Models.ResNet model, int imageSize, ResNetOutputKind output, int stage)
+    {
+        return output switch
+        {
+            ResNetOutputKind.Embedding => [model.NumFeatures],
+            ResNetOutputKind.Logits or ResNetOutputKind.Probabilities when model.NumClasses > 0 => [model.NumClasses],
+            ResNetOutputKind.Logits or ResNetOutputKind.Probabilities =>
+                throw new ArgumentException($"Output {output} needs a classifier head; the model has none (NumClasses = 0).", nameof(output)),
+            _ => StageShape(model, imageSize, stage),
+        };
+    }
+
+    private static long[] StageShape(Models.ResNet model, int imageSize, int stage)
+    {
+        if (stage < 1 || stage > model.NumStages)
+            throw new ArgumentOutOfRangeException(nameof(stage), stage, $"Stage must be between 1 and {model.NumStages} for {model.Options.Name}.");
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        bool training = model.training;
+        model.eval();
+        var device = model.parameters().First().device;
+        var h = model.ForwardStem(zeros([1, model.Options.InChannels, imageSize, imageSize], device: device));
+        for (int s = 0; s < stage; s++)
+            h = model.ForwardStage(s, h);
+        model.train(training);
+        return h.shape.Skip(1).ToArray();
+    }
+
+    public void Run(ReadOnlySpan<float> input, int rows, Span<float> result)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        model.eval();
+        var x = tensor(input.ToArray(), [rows, .. imageShape], device: device);
+        x = (x - mean) / std;
+        Tensor y = output switch
+        {
+            ResNetOutputKind.Embedding => model.ForwardEmbedding(x),
+            ResNetOutputKind.Logits => model.forward(x),
+            ResNetOutputKind.Probabilities => nn.functional.softmax(model.forward(x), 1),
+            _ => ForwardToStage(x),
+        };
+        y = y.reshape(rows, -1);
+        if (l2Normalize)
+            y = nn.functional.normalize(y, p: 2, dim: 1);
+        y.cpu().data<float>().CopyTo(result);
+    }
+
+    private Tensor ForwardToStage(Tensor x)
+    {
+        var h = model.ForwardStem(x);
+        for (int s = 0; s < stage; s++)
+            h = model.ForwardStage(s, h);
+        return h;
+    }
+
+    public void Dispose()
+    {
+        mean.Dispose();
+        std.Dispose();
+        if (ownsModel)
+            model.Dispose();
+    }
+}
