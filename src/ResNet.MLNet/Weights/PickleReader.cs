@@ -230,7 +230,7 @@ internal sealed class PickleReader(ByteCursor input, IPickleResolver resolver)
             throw input.Error($"integer of {length} bytes is longer than the {MaxLongBytes} allowed", at);
         var bytes = input.ReadBytes(length).Span;
         var value = new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
-        return value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
+        return value >= long.MinValue && value <= long.MaxValue ? (object)(long)value : value;
     }
 
     private ReadOnlyMemory<byte> ReadRaw(ulong length) =>

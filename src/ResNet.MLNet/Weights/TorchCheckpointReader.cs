@@ -26,19 +26,26 @@ public static class TorchCheckpointReader
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var stream = File.OpenRead(path);
-        Span<byte> head = stackalloc byte[2];
-        int read = stream.ReadAtLeast(head, 2, throwOnEndOfStream: false);
-        stream.Position = 0;
-        if (read == 2 && head[0] == (byte)'P' && head[1] == (byte)'K')
-            return ReadZip(stream, path);
-        if (read >= 1 && head[0] == 0x80)
-            return ReadLegacy(WeightsFile.ReadAllBytes(stream, path), path);
-        throw new InvalidDataException($"{path}: not a torch.save file (neither a zip archive nor a pickle).");
+        return Read(stream, path);
+    }
+
+    /// <summary>Reads a <c>torch.save</c> file from a seekable stream; <paramref name="source"/> names it in error messages.</summary>
+    /// <exception cref="InvalidDataException">The file is malformed or holds no state_dict.</exception>
+    /// <exception cref="UnsafePickleException">The pickle refers to a global outside the allowlist.</exception>
+    public static WeightsFileContent Read(Stream stream, string source)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        return WeightsFile.Detect(stream) switch
+        {
+            WeightsFormat.PyTorch => ReadZip(stream, source),
+            WeightsFormat.PyTorchLegacy => ReadLegacy(WeightsFile.ReadAllBytes(stream, source), source),
+            _ => throw new InvalidDataException($"{source}: not a torch.save file (neither a zip archive nor a pickle)."),
+        };
     }
 
     private static WeightsFileContent ReadZip(Stream stream, string path)
     {
-        long budget = stream.Length; // no entry, nor all of them together, may hold more than the file does
+        long budget = stream.Length - stream.Position; // no entry, nor all of them together, may hold more than the file does
         ZipArchive archive;
         try
         {

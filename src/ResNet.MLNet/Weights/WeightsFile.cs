@@ -1,7 +1,7 @@
 namespace ResNet.MLNet.Weights;
 
 /// <summary>
-/// The format-agnostic front door for weight files. <see cref="Read"/> recognizes the format by its first bytes
+/// The format-agnostic front door for weight files. <see cref="Read(string)"/> recognizes the format by its first bytes
 /// (zip: <c>torch.save</c>; a pickle: legacy <c>torch.save</c>; a length and <c>{</c>: safetensors; anything else
 /// is tried as TorchSharp's format, which has no magic); <see cref="Write"/> chooses it by extension.
 /// </summary>
@@ -14,20 +14,30 @@ public static class WeightsFile
     public static WeightsFileContent Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var format = Detect(path);
+        using var stream = File.OpenRead(path);
+        return Read(stream, path);
+    }
+
+    /// <summary>Reads any supported weight file from a seekable stream; <paramref name="source"/> names it in error messages.</summary>
+    /// <exception cref="InvalidDataException">See <see cref="Read(string)"/>.</exception>
+    /// <exception cref="UnsafePickleException">See <see cref="Read(string)"/>.</exception>
+    public static WeightsFileContent Read(Stream stream, string source)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var format = Detect(stream);
         try
         {
             return format switch
             {
-                WeightsFormat.PyTorch or WeightsFormat.PyTorchLegacy => TorchCheckpointReader.Read(path),
-                WeightsFormat.SafeTensors => SafeTensors.Read(path),
-                _ => TorchSharpFormat.Read(path),
+                WeightsFormat.PyTorch or WeightsFormat.PyTorchLegacy => TorchCheckpointReader.Read(stream, source),
+                WeightsFormat.SafeTensors => SafeTensors.Read(ReadAllBytes(stream, source), source),
+                _ => TorchSharpFormat.Read(ReadAllBytes(stream, source), source),
             };
         }
         catch (InvalidDataException e) when (format == WeightsFormat.TorchSharp)
         {
             throw new InvalidDataException(
-                $"{path}: not a recognized weight file: not a torch.save zip or legacy file, not safetensors, and not TorchSharp's format ({e.Message})", e);
+                $"{source}: not a recognized weight file: not a torch.save zip or legacy file, not safetensors, and not TorchSharp's format ({e.Message})", e);
         }
     }
 
@@ -36,8 +46,17 @@ public static class WeightsFile
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var stream = File.OpenRead(path);
+        return Detect(stream);
+    }
+
+    /// <summary>The format a seekable stream's first bytes announce; the stream is rewound to where it was.</summary>
+    public static WeightsFormat Detect(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        long start = stream.Position;
         Span<byte> head = stackalloc byte[9];
         int read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        stream.Position = start;
         head = head[..read];
         if (head.StartsWith("PK"u8))
             return WeightsFormat.PyTorch;
@@ -94,9 +113,10 @@ public static class WeightsFile
     /// <summary>The whole stream in one array; files of 2 GiB or more are refused (every format here keeps each tensor under that).</summary>
     internal static byte[] ReadAllBytes(Stream stream, string path)
     {
-        if (stream.Length > Array.MaxLength)
-            throw new InvalidDataException($"{path}: files of {Array.MaxLength} bytes or more are not supported in this format; this one has {stream.Length}.");
-        var bytes = new byte[stream.Length];
+        long length = stream.Length - stream.Position;
+        if (length > Array.MaxLength)
+            throw new InvalidDataException($"{path}: files of {Array.MaxLength} bytes or more are not supported in this format; this one has {length}.");
+        var bytes = new byte[length];
         stream.ReadExactly(bytes);
         return bytes;
     }
