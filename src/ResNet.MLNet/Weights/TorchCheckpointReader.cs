@@ -22,12 +22,7 @@ public static class TorchCheckpointReader
     /// <summary>Reads a zip-format or legacy <c>torch.save</c> file.</summary>
     /// <exception cref="InvalidDataException">The file is malformed or holds no state_dict.</exception>
     /// <exception cref="UnsafePickleException">The pickle refers to a global outside the allowlist.</exception>
-    public static WeightsFileContent Read(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = File.OpenRead(path);
-        return Read(stream, path);
-    }
+    public static WeightsFileContent Read(string path) => WeightsFile.Open(path, Read);
 
     /// <summary>Reads a <c>torch.save</c> file from a seekable stream; <paramref name="source"/> names it in error messages.</summary>
     /// <exception cref="InvalidDataException">The file is malformed or holds no state_dict.</exception>

@@ -11,12 +11,7 @@ public static class WeightsFile
     /// <exception cref="InvalidDataException">The file is malformed or in no supported format; the message names the file and the problem.</exception>
     /// <exception cref="UnsafePickleException">A PyTorch pickle refers to a global outside the weights-only allowlist.</exception>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
-    public static WeightsFileContent Read(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = File.OpenRead(path);
-        return Read(stream, path);
-    }
+    public static WeightsFileContent Read(string path) => Open(path, Read);
 
     /// <summary>Reads any supported weight file from a seekable stream; <paramref name="source"/> names it in error messages.</summary>
     /// <exception cref="InvalidDataException">See <see cref="Read(string)"/>.</exception>
@@ -108,6 +103,26 @@ public static class WeightsFile
             default:
                 throw new ArgumentException("The legacy torch.save format is read only; write WeightsFormat.PyTorch instead.", nameof(format));
         }
+    }
+
+    /// <summary>Opens <paramref name="path"/> and reads it with a stream reader that names the file in its errors.</summary>
+    internal static WeightsFileContent Open(string path, Func<Stream, string, WeightsFileContent> read)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var stream = File.OpenRead(path);
+        return read(stream, path);
+    }
+
+    /// <summary>Reads <paramref name="path"/> whole and parses it with a byte reader.</summary>
+    internal static WeightsFileContent OpenBytes(string path, Func<ReadOnlyMemory<byte>, string, WeightsFileContent> read) =>
+        Open(path, (stream, source) => read(ReadAllBytes(stream, source), source));
+
+    /// <summary>Creates (or overwrites) <paramref name="path"/> and writes it.</summary>
+    internal static void Create(string path, Action<Stream> write)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var stream = File.Create(path);
+        write(stream);
     }
 
     /// <summary>The whole stream in one array; files of 2 GiB or more are refused (every format here keeps each tensor under that).</summary>
