@@ -44,23 +44,30 @@ public static class WeightsFile
         return Detect(stream);
     }
 
-    /// <summary>The format a seekable stream's first bytes announce; the stream is rewound to where it was.</summary>
+    /// <summary>
+    /// The format a seekable stream's first bytes announce; the stream is rewound to where it was. TorchSharp's format has
+    /// no magic number, so the others are recognized strictly (a zip local header, a pickle holding torch's legacy magic
+    /// number, a safetensors length followed by <c>{</c>) and everything else is taken for TorchSharp's.
+    /// </summary>
     public static WeightsFormat Detect(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
         long start = stream.Position;
-        Span<byte> head = stackalloc byte[9];
+        Span<byte> head = stackalloc byte[32];
         int read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         stream.Position = start;
         head = head[..read];
-        if (head.StartsWith("PK"u8))
+        if (head.StartsWith("PK\x03\x04"u8) || head.StartsWith("PK\x05\x06"u8))
             return WeightsFormat.PyTorch;
-        if (head.Length > 0 && head[0] == 0x80) // pickle PROTO: torch.save's legacy format starts with a pickled magic number
+        if (head.Length > 0 && head[0] == 0x80 && head.IndexOf(LegacyMagic) > 0) // pickle PROTO, then torch's pickled magic number
             return WeightsFormat.PyTorchLegacy;
-        if (head.Length == 9 && head[8] == (byte)'{' && System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(head) <= SafeTensors.MaxHeaderLength)
+        if (head.Length >= 9 && head[8] == (byte)'{' && System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(head) <= SafeTensors.MaxHeaderLength)
             return WeightsFormat.SafeTensors;
         return WeightsFormat.TorchSharp;
     }
+
+    /// <summary>torch's legacy magic number 0x1950a86a20f9469cfc6c, as the little-endian bytes of a pickled LONG1.</summary>
+    private static ReadOnlySpan<byte> LegacyMagic => [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19];
 
     /// <summary>
     /// The format a path's extension asks for: <c>.safetensors</c>; <c>.pth</c>, <c>.pt</c>, <c>.ckpt</c> (torch.save);

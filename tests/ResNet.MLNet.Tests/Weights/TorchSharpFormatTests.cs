@@ -37,6 +37,21 @@ public class TorchSharpFormatTests
     }
 
     [Theory]
+    [InlineData(128)] // the count's first byte is 0x80, a pickle's PROTO opcode
+    [InlineData(256)] // 0x80 0x02: exactly how a protocol-2 pickle starts
+    [InlineData(80)] // 'P', as a zip starts
+    public void Should_tell_TorchSharp_files_from_pickles_and_zips_whatever_their_tensor_count(int count)
+    {
+        var tensors = Enumerable.Range(0, count).Select(i => new NamedTensor($"t{i}", ScalarType.Float32, [1], BitConverter.GetBytes((float)i))).ToList();
+        using var stream = new MemoryStream();
+        TorchSharpFormat.Write(stream, tensors);
+        stream.Position = 0;
+        var content = WeightsFile.Read(stream, "many.dat");
+        Assert.Equal(WeightsFormat.TorchSharp, content.Format);
+        AssertSameTensors(tensors, content.Tensors);
+    }
+
+    [Theory]
     [InlineData(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0x0F })] // 2^32 - 1 entries in 5 bytes
     [InlineData(new byte[] { 1, 1, (byte)'a', 6, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F })] // a 2^55-element tensor
     [InlineData(new byte[] { 1, 1, (byte)'a', 99, 0 })] // unknown scalar type
