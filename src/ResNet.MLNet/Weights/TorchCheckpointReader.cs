@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Compression;
 using System.Numerics;
@@ -116,7 +117,7 @@ public static class TorchCheckpointReader
                 throw cursor.Error($"legacy storage key {PickleReader.Describe(item)} names no storage of the pickle");
             long count = cursor.ReadInt64();
             if (bigEndian)
-                count = BinaryPrimitivesSwap(count);
+                count = BinaryPrimitives.ReverseEndianness(count);
             if (count != storage.Numel)
                 throw cursor.Error($"storage '{key}' holds {count} elements; the pickle declared {storage.Numel}");
             var bytes = cursor.ReadBytes(storage.ByteLength ?? -1);
@@ -236,8 +237,6 @@ public static class TorchCheckpointReader
             _ => throw new InvalidDataException($"{path}: byteorder entry is neither 'little' nor 'big'."),
         };
     }
-
-    private static long BinaryPrimitivesSwap(long value) => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(value);
 
     private static byte[] SwapBytes(byte[] data, int size)
     {
