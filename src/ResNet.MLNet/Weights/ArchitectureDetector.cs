@@ -26,14 +26,16 @@ public sealed record ArchitectureMatch(ResNetArchitecture Architecture, string N
 }
 
 /// <summary>Tells which zoo architecture a weight file was saved from, by its keys and shapes.</summary>
-public static class ArchitectureDetector
+public static partial class ArchitectureDetector
 {
-    private static readonly Lazy<IReadOnlyList<(ResNetArchitecture Architecture, Dictionary<string, long[]> Shapes)>> Signatures = new(BuildSignatures);
+    private static readonly Dictionary<ResNetArchitecture, Lazy<Dictionary<string, long[]>>> Signatures =
+        Enum.GetValues<ResNetArchitecture>().ToDictionary(a => a, a => new Lazy<Dictionary<string, long[]>>(() => BuildSignature(a)));
 
     /// <summary>
-    /// Compares the tensors with every architecture of <see cref="ResNetArchitecture"/>, built with the file's class count
-    /// (from <c>fc.weight</c>) and input channels (from <c>conv1.weight</c>); returns the matches best first.
-    /// The first call builds each architecture once (a few seconds); later calls reuse the keys and shapes.
+    /// Compares the tensors with the architectures of <see cref="ResNetArchitecture"/> whose blocks per stage equal the
+    /// file's (<c>layerN.M</c> keys), or when none does, those with as many stages; each is taken with the file's class
+    /// count (from <c>fc.weight</c>) and input channels (from <c>conv1.weight</c>). Returns the matches best first.
+    /// An architecture is built once per process (up to a second or two for the largest) to learn its keys and shapes.
     /// </summary>
     public static IReadOnlyList<ArchitectureMatch> Rank(IReadOnlyList<NamedTensor> tensors)
     {
@@ -45,8 +47,9 @@ public static class ArchitectureDetector
         int inChannels = file.TryGetValue(WeightsNameMapping.InputConvWeight, out var conv) && conv.Count == 4 ? (int)conv[1] : 3;
 
         var matches = new List<ArchitectureMatch>();
-        foreach (var (architecture, reference) in Signatures.Value)
+        foreach (var architecture in Candidates(file.Keys))
         {
+            var reference = Signatures[architecture].Value;
             int modelKeys = 0, matching = 0;
             foreach (var (key, shape) in reference)
             {
@@ -83,15 +86,31 @@ public static class ArchitectureDetector
             ? [t.Shape[0], t.Shape[1]]
             : t.Shape;
 
-    /// <summary>Keys and shapes of every architecture with a one-class head and RGB input, built one at a time.</summary>
-    private static IReadOnlyList<(ResNetArchitecture, Dictionary<string, long[]>)> BuildSignatures()
+    /// <summary>The architectures with the file's blocks per stage, else those with its number of stages.</summary>
+    private static IEnumerable<ResNetArchitecture> Candidates(IEnumerable<string> keys)
     {
-        var signatures = new List<(ResNetArchitecture, Dictionary<string, long[]>)>();
-        foreach (var architecture in Enum.GetValues<ResNetArchitecture>())
+        var blocks = new SortedDictionary<int, int>();
+        foreach (string key in keys)
         {
-            using var model = ResNetModels.Build(architecture, numClasses: 1);
-            signatures.Add((architecture, model.OrderedStateDict().ToDictionary(e => e.Key, e => e.Value.shape, StringComparer.Ordinal)));
+            var m = StageBlock().Match(key);
+            if (m.Success)
+            {
+                int stage = int.Parse(m.Groups[1].Value), block = int.Parse(m.Groups[2].Value);
+                blocks[stage] = Math.Max(blocks.GetValueOrDefault(stage), block + 1);
+            }
         }
-        return signatures;
+        var all = Enum.GetValues<ResNetArchitecture>();
+        var layers = all.Where(a => ResNetModels.Options(a).Layers.SequenceEqual(blocks.Values)).ToList();
+        return layers.Count > 0 ? layers : all.Where(a => ResNetModels.Options(a).Layers.Count == blocks.Count);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^layer(\d{1,3})\.(\d{1,4})\.")]
+    private static partial System.Text.RegularExpressions.Regex StageBlock();
+
+    /// <summary>Keys and shapes of an architecture with a one-class head and RGB input.</summary>
+    private static Dictionary<string, long[]> BuildSignature(ResNetArchitecture architecture)
+    {
+        using var model = ResNetModels.Build(architecture, numClasses: 1);
+        return model.OrderedStateDict().ToDictionary(e => e.Key, e => e.Value.shape, StringComparer.Ordinal);
     }
 }

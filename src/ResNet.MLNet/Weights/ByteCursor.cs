@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Text;
 
 namespace ResNet.MLNet.Weights;
 
@@ -8,6 +9,9 @@ namespace ResNet.MLNet.Weights;
 /// </summary>
 internal sealed class ByteCursor(ReadOnlyMemory<byte> data, string source, long baseOffset = 0)
 {
+    /// <summary>UTF-8 that throws on invalid bytes instead of replacing them.</summary>
+    public static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     /// <summary>The file (or file and entry) named in error messages.</summary>
     public string Source { get; } = source;
 
@@ -49,6 +53,25 @@ internal sealed class ByteCursor(ReadOnlyMemory<byte> data, string source, long 
         var slice = data.Slice(Position, (int)length);
         Position += (int)length;
         return slice;
+    }
+
+    /// <summary>The next <paramref name="length"/> bytes, for lengths read as unsigned 64-bit integers.</summary>
+    public ReadOnlyMemory<byte> ReadBytes(ulong length) =>
+        length > (ulong)Remaining ? throw Error($"declared length {length} exceeds the {Remaining} bytes that remain") : ReadBytes((long)length);
+
+    /// <summary>The next <paramref name="length"/> bytes decoded as UTF-8, refused when they are not valid UTF-8.</summary>
+    public string ReadUtf8(ulong length)
+    {
+        int at = Position;
+        var bytes = ReadBytes(length);
+        try
+        {
+            return StrictUtf8.GetString(bytes.Span);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw Error("string is not valid UTF-8", at);
+        }
     }
 
     /// <summary>Bytes up to (not including) the next <c>\n</c>, which is consumed; at most <paramref name="maxLength"/> bytes.</summary>

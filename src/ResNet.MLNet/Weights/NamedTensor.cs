@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
@@ -48,13 +49,13 @@ public sealed class NamedTensor
 
     /// <summary>
     /// The elements reinterpreted as <typeparamref name="T"/> (<c>float</c> for F32, <c>Half</c> for F16, <c>ushort</c>
-    /// bits for BF16, <c>long</c> for I64, ...); the caller picks a type of the right size.
+    /// bits for BF16, <c>long</c> for I64, <c>bool</c> for BOOL, ...); the caller picks a type of the right size.
     /// </summary>
     /// <exception cref="InvalidOperationException">The size of <typeparamref name="T"/> differs from the element size.</exception>
     public T[] ToArray<T>() where T : unmanaged
     {
-        if (Marshal.SizeOf<T>() != DTypes.SizeOf(DType))
-            throw new InvalidOperationException($"Tensor '{Name}' has {DType} elements of {DTypes.SizeOf(DType)} bytes; {typeof(T).Name} has {Marshal.SizeOf<T>()}.");
+        if (Unsafe.SizeOf<T>() != DTypes.SizeOf(DType))
+            throw new InvalidOperationException($"Tensor '{Name}' has {DType} elements of {DTypes.SizeOf(DType)} bytes; {typeof(T).Name} has {Unsafe.SizeOf<T>()}.");
         return MemoryMarshal.Cast<byte, T>(Data.Span).ToArray();
     }
 

@@ -35,7 +35,6 @@ internal sealed class PickleReader(ByteCursor input, IPickleResolver resolver)
 
     private const int MaxMemo = 1 << 24;
     private const int MaxGlobalName = 256;
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly List<object?> stack = [];
     private readonly List<int> marks = [];
@@ -130,16 +129,16 @@ internal sealed class PickleReader(ByteCursor input, IPickleResolver resolver)
             case 0x8A: Push(ReadLong(input.ReadByte(), at)); break; // LONG1
             case 0x8B: Push(ReadLong(input.ReadUInt32(), at)); break; // LONG4
             case 0x47: Push(input.ReadDoubleBigEndian()); break; // BINFLOAT
-            case 0x58: Push(ReadString(input.ReadUInt32())); break; // BINUNICODE
-            case 0x8C: Push(ReadString(input.ReadByte())); break; // SHORT_BINUNICODE
-            case 0x8D: Push(ReadString(input.ReadUInt64())); break; // BINUNICODE8
-            case 0x54: Push(Encoding.Latin1.GetString(ReadRaw(input.ReadUInt32()).Span)); break; // BINSTRING (Python 2 str)
-            case 0x55: Push(Encoding.Latin1.GetString(ReadRaw(input.ReadByte()).Span)); break; // SHORT_BINSTRING
-            case 0x42: Push(ReadRaw(input.ReadUInt32()).ToArray()); break; // BINBYTES
-            case 0x43: Push(ReadRaw(input.ReadByte()).ToArray()); break; // SHORT_BINBYTES
+            case 0x58: Push(input.ReadUtf8(input.ReadUInt32())); break; // BINUNICODE
+            case 0x8C: Push(input.ReadUtf8(input.ReadByte())); break; // SHORT_BINUNICODE
+            case 0x8D: Push(input.ReadUtf8(input.ReadUInt64())); break; // BINUNICODE8
+            case 0x54: Push(Encoding.Latin1.GetString(input.ReadBytes((ulong)input.ReadUInt32()).Span)); break; // BINSTRING (Python 2 str)
+            case 0x55: Push(Encoding.Latin1.GetString(input.ReadBytes((ulong)input.ReadByte()).Span)); break; // SHORT_BINSTRING
+            case 0x42: Push(input.ReadBytes((ulong)input.ReadUInt32()).ToArray()); break; // BINBYTES
+            case 0x43: Push(input.ReadBytes((ulong)input.ReadByte()).ToArray()); break; // SHORT_BINBYTES
             case 0x8E: // BINBYTES8
             case 0x96: // BYTEARRAY8
-                Push(ReadRaw(input.ReadUInt64()).ToArray());
+                Push(input.ReadBytes(input.ReadUInt64()).ToArray());
                 break;
             case 0x63: // GLOBAL
                 string module = ReadGlobalLine(at);
@@ -230,24 +229,7 @@ internal sealed class PickleReader(ByteCursor input, IPickleResolver resolver)
             throw input.Error($"integer of {length} bytes is longer than the {MaxLongBytes} allowed", at);
         var bytes = input.ReadBytes(length).Span;
         var value = new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
-        return value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
-    }
-
-    private ReadOnlyMemory<byte> ReadRaw(ulong length) =>
-        length > (ulong)input.Remaining ? throw input.Error($"declared length {length} exceeds the {input.Remaining} bytes that remain") : input.ReadBytes((long)length);
-
-    private string ReadString(ulong length)
-    {
-        int at = input.Position;
-        var bytes = ReadRaw(length);
-        try
-        {
-            return StrictUtf8.GetString(bytes.Span);
-        }
-        catch (DecoderFallbackException)
-        {
-            throw input.Error("string is not valid UTF-8", at);
-        }
+        return value >= long.MinValue && value <= long.MaxValue ? (object)(long)value : value;
     }
 
     private string ReadGlobalLine(int at)

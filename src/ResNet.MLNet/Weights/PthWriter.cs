@@ -15,12 +15,7 @@ public static class PthWriter
 
     /// <summary>Writes the tensors, in order, as a <c>torch.save</c> zip file.</summary>
     /// <exception cref="ArgumentException">Two tensors share a name.</exception>
-    public static void Write(string path, IReadOnlyList<NamedTensor> tensors)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = File.Create(path);
-        Write(stream, tensors);
-    }
+    public static void Write(string path, IReadOnlyList<NamedTensor> tensors) => WeightsFile.Create(path, stream => Write(stream, tensors));
 
     /// <summary>Writes the <c>torch.save</c> zip to a seekable stream.</summary>
     /// <exception cref="ArgumentException">Two tensors share a name.</exception>

@@ -19,17 +19,10 @@ public static class SafeTensors
     /// <summary>The largest header the reference implementation accepts, in bytes.</summary>
     public const long MaxHeaderLength = 100_000_000;
 
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     /// <summary>Reads a safetensors file; tensors come in the order of their data.</summary>
     /// <exception cref="InvalidDataException">The file breaks a rule of the format (the message names the rule and the tensor), or
     /// uses a dtype TorchSharp has no type for (F8, U16, U32, U64).</exception>
-    public static WeightsFileContent Read(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = File.OpenRead(path);
-        return Read(WeightsFile.ReadAllBytes(stream, path), path);
-    }
+    public static WeightsFileContent Read(string path) => WeightsFile.OpenBytes(path, Read);
 
     /// <summary>Reads safetensors bytes; <paramref name="source"/> names them in error messages. Tensors share <paramref name="file"/>.</summary>
     /// <exception cref="InvalidDataException">See <see cref="Read(string)"/>.</exception>
@@ -70,12 +63,8 @@ public static class SafeTensors
 
     /// <summary>Writes a safetensors file.</summary>
     /// <exception cref="ArgumentException">Two tensors share a name, or a tensor is named <c>__metadata__</c>.</exception>
-    public static void Write(string path, IReadOnlyList<NamedTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = File.Create(path);
-        Write(stream, tensors, metadata);
-    }
+    public static void Write(string path, IReadOnlyList<NamedTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        WeightsFile.Create(path, stream => Write(stream, tensors, metadata));
 
     /// <summary>Writes safetensors to a stream.</summary>
     /// <exception cref="ArgumentException">See <see cref="Write(string, IReadOnlyList{NamedTensor}, IReadOnlyDictionary{string, string}?)"/>.</exception>
@@ -134,7 +123,7 @@ public static class SafeTensors
         JsonDocument document;
         try
         {
-            StrictUtf8.GetCharCount(header.Span);
+            ByteCursor.StrictUtf8.GetCharCount(header.Span);
             document = JsonDocument.Parse(header);
         }
         catch (Exception e) when (e is JsonException or DecoderFallbackException)

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Compression;
 using System.Numerics;
@@ -22,23 +23,25 @@ public static class TorchCheckpointReader
     /// <summary>Reads a zip-format or legacy <c>torch.save</c> file.</summary>
     /// <exception cref="InvalidDataException">The file is malformed or holds no state_dict.</exception>
     /// <exception cref="UnsafePickleException">The pickle refers to a global outside the allowlist.</exception>
-    public static WeightsFileContent Read(string path)
+    public static WeightsFileContent Read(string path) => WeightsFile.Open(path, Read);
+
+    /// <summary>Reads a <c>torch.save</c> file from a seekable stream; <paramref name="source"/> names it in error messages.</summary>
+    /// <exception cref="InvalidDataException">The file is malformed or holds no state_dict.</exception>
+    /// <exception cref="UnsafePickleException">The pickle refers to a global outside the allowlist.</exception>
+    public static WeightsFileContent Read(Stream stream, string source)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = File.OpenRead(path);
-        Span<byte> head = stackalloc byte[2];
-        int read = stream.ReadAtLeast(head, 2, throwOnEndOfStream: false);
-        stream.Position = 0;
-        if (read == 2 && head[0] == (byte)'P' && head[1] == (byte)'K')
-            return ReadZip(stream, path);
-        if (read >= 1 && head[0] == 0x80)
-            return ReadLegacy(WeightsFile.ReadAllBytes(stream, path), path);
-        throw new InvalidDataException($"{path}: not a torch.save file (neither a zip archive nor a pickle).");
+        ArgumentNullException.ThrowIfNull(stream);
+        return WeightsFile.Detect(stream) switch
+        {
+            WeightsFormat.PyTorch => ReadZip(stream, source),
+            WeightsFormat.PyTorchLegacy => ReadLegacy(WeightsFile.ReadAllBytes(stream, source), source),
+            _ => throw new InvalidDataException($"{source}: not a torch.save file (neither a zip archive nor a pickle)."),
+        };
     }
 
     private static WeightsFileContent ReadZip(Stream stream, string path)
     {
-        long budget = stream.Length; // no entry, nor all of them together, may hold more than the file does
+        long budget = stream.Length - stream.Position; // no entry, nor all of them together, may hold more than the file does
         ZipArchive archive;
         try
         {
@@ -114,7 +117,7 @@ public static class TorchCheckpointReader
                 throw cursor.Error($"legacy storage key {PickleReader.Describe(item)} names no storage of the pickle");
             long count = cursor.ReadInt64();
             if (bigEndian)
-                count = BinaryPrimitivesSwap(count);
+                count = BinaryPrimitives.ReverseEndianness(count);
             if (count != storage.Numel)
                 throw cursor.Error($"storage '{key}' holds {count} elements; the pickle declared {storage.Numel}");
             var bytes = cursor.ReadBytes(storage.ByteLength ?? -1);
@@ -234,8 +237,6 @@ public static class TorchCheckpointReader
             _ => throw new InvalidDataException($"{path}: byteorder entry is neither 'little' nor 'big'."),
         };
     }
-
-    private static long BinaryPrimitivesSwap(long value) => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(value);
 
     private static byte[] SwapBytes(byte[] data, int size)
     {

@@ -10,16 +10,10 @@ namespace ResNet.MLNet.Weights;
 public static class TorchSharpFormat
 {
     private const int MaxRank = 64;
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Reads a file written by TorchSharp's <c>Module.save</c> or by <see cref="Write(string, IReadOnlyList{NamedTensor})"/>.</summary>
     /// <exception cref="InvalidDataException">The bytes do not parse as that format exactly to the end of the file.</exception>
-    public static WeightsFileContent Read(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = File.OpenRead(path);
-        return Read(WeightsFile.ReadAllBytes(stream, path), path);
-    }
+    public static WeightsFileContent Read(string path) => WeightsFile.OpenBytes(path, Read);
 
     /// <summary>Reads TorchSharp-format bytes; <paramref name="source"/> names them in error messages.</summary>
     /// <exception cref="InvalidDataException">See <see cref="Read(string)"/>.</exception>
@@ -34,15 +28,7 @@ public static class TorchSharpFormat
         for (long i = 0; i < count; i++)
         {
             int at = cursor.Position;
-            string name;
-            try
-            {
-                name = StrictUtf8.GetString(cursor.ReadBytes(cursor.ReadUleb128()).Span);
-            }
-            catch (DecoderFallbackException)
-            {
-                throw cursor.Error("tensor name is not valid UTF-8", at);
-            }
+            string name = cursor.ReadUtf8((ulong)cursor.ReadUleb128());
             if (!names.Add(name))
                 throw cursor.Error($"tensor '{name}' appears twice", at);
             long code = cursor.ReadUleb128();
@@ -65,12 +51,7 @@ public static class TorchSharpFormat
 
     /// <summary>Writes a file that TorchSharp's <c>Module.load</c> reads into a module with these keys and shapes.</summary>
     /// <exception cref="ArgumentException">Two tensors share a name.</exception>
-    public static void Write(string path, IReadOnlyList<NamedTensor> tensors)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = File.Create(path);
-        Write(stream, tensors);
-    }
+    public static void Write(string path, IReadOnlyList<NamedTensor> tensors) => WeightsFile.Create(path, stream => Write(stream, tensors));
 
     /// <summary>Writes the format to a stream.</summary>
     /// <exception cref="ArgumentException">Two tensors share a name.</exception>

@@ -1,7 +1,7 @@
 namespace ResNet.MLNet.Weights;
 
 /// <summary>
-/// The format-agnostic front door for weight files. <see cref="Read"/> recognizes the format by its first bytes
+/// The format-agnostic front door for weight files. <see cref="Read(string)"/> recognizes the format by its first bytes
 /// (zip: <c>torch.save</c>; a pickle: legacy <c>torch.save</c>; a length and <c>{</c>: safetensors; anything else
 /// is tried as TorchSharp's format, which has no magic); <see cref="Write"/> chooses it by extension.
 /// </summary>
@@ -11,23 +11,28 @@ public static class WeightsFile
     /// <exception cref="InvalidDataException">The file is malformed or in no supported format; the message names the file and the problem.</exception>
     /// <exception cref="UnsafePickleException">A PyTorch pickle refers to a global outside the weights-only allowlist.</exception>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
-    public static WeightsFileContent Read(string path)
+    public static WeightsFileContent Read(string path) => Open(path, Read);
+
+    /// <summary>Reads any supported weight file from a seekable stream; <paramref name="source"/> names it in error messages.</summary>
+    /// <exception cref="InvalidDataException">See <see cref="Read(string)"/>.</exception>
+    /// <exception cref="UnsafePickleException">See <see cref="Read(string)"/>.</exception>
+    public static WeightsFileContent Read(Stream stream, string source)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        var format = Detect(path);
+        ArgumentNullException.ThrowIfNull(stream);
+        var format = Detect(stream);
         try
         {
             return format switch
             {
-                WeightsFormat.PyTorch or WeightsFormat.PyTorchLegacy => TorchCheckpointReader.Read(path),
-                WeightsFormat.SafeTensors => SafeTensors.Read(path),
-                _ => TorchSharpFormat.Read(path),
+                WeightsFormat.PyTorch or WeightsFormat.PyTorchLegacy => TorchCheckpointReader.Read(stream, source),
+                WeightsFormat.SafeTensors => SafeTensors.Read(ReadAllBytes(stream, source), source),
+                _ => TorchSharpFormat.Read(ReadAllBytes(stream, source), source),
             };
         }
         catch (InvalidDataException e) when (format == WeightsFormat.TorchSharp)
         {
             throw new InvalidDataException(
-                $"{path}: not a recognized weight file: not a torch.save zip or legacy file, not safetensors, and not TorchSharp's format ({e.Message})", e);
+                $"{source}: not a recognized weight file: not a torch.save zip or legacy file, not safetensors, and not TorchSharp's format ({e.Message})", e);
         }
     }
 
@@ -36,17 +41,33 @@ public static class WeightsFile
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var stream = File.OpenRead(path);
-        Span<byte> head = stackalloc byte[9];
+        return Detect(stream);
+    }
+
+    /// <summary>
+    /// The format a seekable stream's first bytes announce; the stream is rewound to where it was. TorchSharp's format has
+    /// no magic number, so the others are recognized strictly (a zip local header, a pickle holding torch's legacy magic
+    /// number, a safetensors length followed by <c>{</c>) and everything else is taken for TorchSharp's.
+    /// </summary>
+    public static WeightsFormat Detect(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        long start = stream.Position;
+        Span<byte> head = stackalloc byte[32];
         int read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        stream.Position = start;
         head = head[..read];
-        if (head.StartsWith("PK"u8))
+        if (head.StartsWith("PK\x03\x04"u8) || head.StartsWith("PK\x05\x06"u8))
             return WeightsFormat.PyTorch;
-        if (head.Length > 0 && head[0] == 0x80) // pickle PROTO: torch.save's legacy format starts with a pickled magic number
+        if (head.Length > 0 && head[0] == 0x80 && head.IndexOf(LegacyMagic) > 0) // pickle PROTO, then torch's pickled magic number
             return WeightsFormat.PyTorchLegacy;
-        if (head.Length == 9 && head[8] == (byte)'{' && System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(head) <= SafeTensors.MaxHeaderLength)
+        if (head.Length >= 9 && head[8] == (byte)'{' && System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(head) <= SafeTensors.MaxHeaderLength)
             return WeightsFormat.SafeTensors;
         return WeightsFormat.TorchSharp;
     }
+
+    /// <summary>torch's legacy magic number 0x1950a86a20f9469cfc6c, as the little-endian bytes of a pickled LONG1.</summary>
+    private static ReadOnlySpan<byte> LegacyMagic => [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19];
 
     /// <summary>
     /// The format a path's extension asks for: <c>.safetensors</c>; <c>.pth</c>, <c>.pt</c>, <c>.ckpt</c> (torch.save);
@@ -91,12 +112,33 @@ public static class WeightsFile
         }
     }
 
+    /// <summary>Opens <paramref name="path"/> and reads it with a stream reader that names the file in its errors.</summary>
+    internal static WeightsFileContent Open(string path, Func<Stream, string, WeightsFileContent> read)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var stream = File.OpenRead(path);
+        return read(stream, path);
+    }
+
+    /// <summary>Reads <paramref name="path"/> whole and parses it with a byte reader.</summary>
+    internal static WeightsFileContent OpenBytes(string path, Func<ReadOnlyMemory<byte>, string, WeightsFileContent> read) =>
+        Open(path, (stream, source) => read(ReadAllBytes(stream, source), source));
+
+    /// <summary>Creates (or overwrites) <paramref name="path"/> and writes it.</summary>
+    internal static void Create(string path, Action<Stream> write)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var stream = File.Create(path);
+        write(stream);
+    }
+
     /// <summary>The whole stream in one array; files of 2 GiB or more are refused (every format here keeps each tensor under that).</summary>
     internal static byte[] ReadAllBytes(Stream stream, string path)
     {
-        if (stream.Length > Array.MaxLength)
-            throw new InvalidDataException($"{path}: files of {Array.MaxLength} bytes or more are not supported in this format; this one has {stream.Length}.");
-        var bytes = new byte[stream.Length];
+        long length = stream.Length - stream.Position;
+        if (length > Array.MaxLength)
+            throw new InvalidDataException($"{path}: files of {Array.MaxLength} bytes or more are not supported in this format; this one has {length}.");
+        var bytes = new byte[length];
         stream.ReadExactly(bytes);
         return bytes;
     }
