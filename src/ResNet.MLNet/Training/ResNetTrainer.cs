@@ -46,6 +46,8 @@ public static class ResNetTrainer
         if (device.type == DeviceType.CUDA && !cuda.is_available())
             throw new ArgumentException($"{nameof(TrainingOptions.Device)} is '{options.Device}' but CUDA is not available (reference a CUDA libtorch backend).", nameof(TrainingOptions.Device));
 
+        OneDnnChannelCheck.Check(model, device, options.MixedPrecisionBFloat16);
+
         using var session = new TrainingSession(model, train, validation, options, device);
         return session.Run();
     }

@@ -245,6 +245,26 @@ public class ResNetTrainerTests
     }
 
     [Fact]
+    public void Should_refuse_widths_that_oneDNN_gets_wrong_on_AVX512()
+    {
+        using var narrow = new ResNet.MLNet.Models.ResNet(TinyOptions() with { StemWidth = 8, StageWidths = [16, 24] });
+        using var tiny = new ResNet.MLNet.Models.ResNet(TinyOptions());
+        bool affected = System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+
+        Assert.Equal(affected ? "layer2.0.conv1" : null, OneDnnChannelCheck.FindUnsafeConvolution(narrow, CPU, bfloat16: false, maxIsa: null));
+        Assert.Equal(affected ? "conv1" : null, OneDnnChannelCheck.FindUnsafeConvolution(narrow, CPU, bfloat16: true, maxIsa: null));
+        Assert.Null(OneDnnChannelCheck.FindUnsafeConvolution(narrow, CPU, bfloat16: false, maxIsa: "AVX2"));
+        Assert.Null(OneDnnChannelCheck.FindUnsafeConvolution(tiny, CPU, bfloat16: true, maxIsa: null));
+        if (affected && Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA") is null)
+        {
+            using var data = Quadrants(8, seed: 16);
+            var error = Assert.Throws<ArgumentException>(() => ResNetTrainer.Train(narrow, data, null, FastOptions()));
+            Assert.Contains("'layer2.0.conv1'", error.Message);
+            Assert.Contains("multiple of 16", error.Message);
+        }
+    }
+
+    [Fact]
     public void Should_evaluate_probabilities_that_sum_to_one()
     {
         var factory = new ModelFactory(TinyOptions(inChannels: 1));

@@ -11,7 +11,7 @@ internal static class TrainingTestSupport
 {
     /// <summary>
     /// A two-stage CIFAR-stem ResNet with 16 and 32 channels: about 30k parameters, every kind of layer. Widths stay
-    /// multiples of 16: oneDNN computes wrong input gradients for other widths on AVX-512 CPUs.
+    /// multiples of 16: see <see cref="OneDnnChannelCheck"/> for what oneDNN does with other widths.
     /// </summary>
     public static ResNetOptions TinyOptions(int classes = 4, int inChannels = 3) => new()
     {
