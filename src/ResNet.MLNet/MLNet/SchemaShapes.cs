@@ -21,10 +21,20 @@ internal static class SchemaShapes
     /// <summary>The shape of a schema's visible columns.</summary>
     public static SchemaShape Of(DataViewSchema schema) => new(schema.Where(c => !c.IsHidden).Select(c => c.Type switch
     {
-        VectorDataViewType { Size: > 0 } v => Column(c.Name, SchemaShape.Column.VectorKind.Vector, v.ItemType, v.ItemType is KeyDataViewType),
-        VectorDataViewType v => Column(c.Name, SchemaShape.Column.VectorKind.VariableVector, v.ItemType, v.ItemType is KeyDataViewType),
-        var t => Column(c.Name, SchemaShape.Column.VectorKind.Scalar, t, t is KeyDataViewType),
+        VectorDataViewType { Size: > 0 } v => Column(c.Name, SchemaShape.Column.VectorKind.Vector, ItemOf(v.ItemType), v.ItemType is KeyDataViewType),
+        VectorDataViewType v => Column(c.Name, SchemaShape.Column.VectorKind.VariableVector, ItemOf(v.ItemType), v.ItemType is KeyDataViewType),
+        var t => Column(c.Name, SchemaShape.Column.VectorKind.Scalar, ItemOf(t), t is KeyDataViewType),
     }));
+
+    /// <summary>A schema shape describes a key column by its raw integer type and the key flag.</summary>
+    private static DataViewType ItemOf(DataViewType type) => type switch
+    {
+        KeyDataViewType { RawType: var raw } when raw == typeof(byte) => NumberDataViewType.Byte,
+        KeyDataViewType { RawType: var raw } when raw == typeof(ushort) => NumberDataViewType.UInt16,
+        KeyDataViewType { RawType: var raw } when raw == typeof(ulong) => NumberDataViewType.UInt64,
+        KeyDataViewType => NumberDataViewType.UInt32,
+        _ => type,
+    };
 
     /// <summary>The visible column of that name, if any.</summary>
     public static SchemaShape.Column? Find(SchemaShape shape, string name) =>
