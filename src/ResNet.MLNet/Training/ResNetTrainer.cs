@@ -68,11 +68,12 @@ public static class ResNetTrainer
         CheckFit(model, data, nameof(data));
         var device = model.parameters().First().device;
         using var preprocessor = new BatchPreprocessor(preprocessing, data.Channels, model.Options.InChannels, device);
-        return Evaluate(model, data, preprocessor, batchSize, device);
+        return Evaluate(model, data, preprocessor, batchSize, device, ScalarType.Float32);
     }
 
+    /// <summary>Evaluation with a prepared preprocessor; the network computes in <paramref name="computeType"/>, the loss in float32.</summary>
     internal static (double Loss, double Accuracy, float[] Probabilities) Evaluate(ResNetModel model, InMemoryImageDataset data, BatchPreprocessor preprocessor,
-        int batchSize, Device device)
+        int batchSize, Device device, ScalarType computeType)
     {
         int classes = model.NumClasses;
         var probabilities = new float[(long)data.Count * classes];
@@ -89,7 +90,7 @@ public static class ResNetTrainer
                 int count = Math.Min(batchSize, data.Count - start);
                 var images = data.Images.narrow(0, start, count);
                 var labels = tensor(data.LabelRange(start, count), device: device);
-                var logits = model.forward(preprocessor.Evaluation(images));
+                var logits = model.forward(preprocessor.Evaluation(images).to_type(computeType)).to_type(ScalarType.Float32);
                 lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).item<float>();
                 correct += logits.argmax(1).eq(labels).sum().item<long>();
                 nn.functional.softmax(logits, 1).cpu().data<float>().CopyTo(probabilities.AsSpan(start * classes, count * classes));

@@ -184,7 +184,11 @@ internal sealed class TrainingSession : IDisposable
         double? loss = null, accuracy = null;
         if (validation is not null)
         {
-            var result = ResNetTrainer.Evaluate(model, validation, validationPreprocessor!, options.BatchSize, device);
+            // With mixed precision, validation runs on the bfloat16 copy too: inference is about 5x faster there.
+            bfloat16?.PullAll();
+            var result = bfloat16 is null
+                ? ResNetTrainer.Evaluate(model, validation, validationPreprocessor!, options.BatchSize, device, ScalarType.Float32)
+                : ResNetTrainer.Evaluate(bfloat16.Model, validation, validationPreprocessor!, options.BatchSize, device, ScalarType.BFloat16);
             (loss, accuracy) = (result.Loss, result.Accuracy);
         }
         return new EpochMetrics(history.Count + 1, trained.Loss, trained.Accuracy, loss, accuracy, trained.LearningRate,

@@ -1,5 +1,6 @@
 using ResNet.MLNet.Training;
 using static ResNet.MLNet.Tests.Training.TrainingTestSupport;
+using ResNetModel = ResNet.MLNet.Models.ResNet;
 
 namespace ResNet.MLNet.Tests.Training;
 
@@ -26,15 +27,22 @@ public class CheckpointTests
         return options;
     }
 
+    /// <summary>The reference: the same options, trained without interruption.</summary>
+    private static (ResNetModel Model, TrainingResult Result) Uninterrupted(ModelFactory factory, InMemoryImageDataset train, InMemoryImageDataset validation)
+    {
+        using var directory = new TempDirectory();
+        var model = factory.Create();
+        return (model, ResNetTrainer.Train(model, train, validation, Options(directory.Path)));
+    }
+
     [Fact]
     public void Should_resume_after_cancellation_with_the_same_result_as_an_uninterrupted_run()
     {
         var factory = new ModelFactory(TinyOptions());
         using var train = Quadrants(40, seed: 1);
         using var validation = Quadrants(12, seed: 2);
-        using var straightDirectory = new TempDirectory();
-        using var straight = factory.Create();
-        var expected = ResNetTrainer.Train(straight, train, validation, Options(straightDirectory.Path));
+        var (straight, expected) = Uninterrupted(factory, train, validation);
+        using var _ = straight;
 
         using var directory = new TempDirectory();
         using var cancellation = new CancellationTokenSource();
@@ -78,9 +86,7 @@ public class CheckpointTests
         var factory = new ModelFactory(TinyOptions());
         using var train = Quadrants(40, seed: 3);
         using var validation = Quadrants(12, seed: 4);
-        using var straightDirectory = new TempDirectory();
-        using var straight = factory.Create();
-        ResNetTrainer.Train(straight, train, validation, Options(straightDirectory.Path));
+        using var straight = Uninterrupted(factory, train, validation).Model;
 
         using var directory = new TempDirectory();
         var options = Options(directory.Path);
