@@ -31,9 +31,17 @@ internal static class CliOutput
         {
             return body();
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or IOException)
+        catch (Exception e) when (IsExpected(e))
         {
             return Fail(parse, e.Message);
         }
     }
+
+    /// <summary>
+    /// Failures a user can fix, reported as one message without a stack trace: bad arguments, missing or malformed
+    /// files, weights that do not fit, hostile pickles.
+    /// </summary>
+    public static bool IsExpected(Exception e) =>
+        e is ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException
+            or Weights.WeightsMismatchException or Weights.UnsafePickleException;
 }
