@@ -68,7 +68,43 @@ internal sealed class BatchedModelTransformer : ITransformer
     private void Score(float[] input, int rows, float[] output) => model.Run(input.AsSpan(0, rows * model.InputLength), rows, output.AsSpan(0, rows * model.OutputLength));
 
     private static InvalidDataException RowError(long row, string? path, Exception inner) => new(
-        $"Could not read the image at row {row}{(path is null ? "" : $" ('{path}')")}: {inner.Message}", inner);
+        $"Could not read the image at row {row}{(path is null ? "" : $" ('{path}')")}: {Innermost(inner).Message}", inner);
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is not null)
+            e = e.InnerException;
+        return e;
+    }
+
+    /// <summary>
+    /// Finds the row whose image file cannot be decoded, from <paramref name="fromRow"/> on, by reading the path column
+    /// with a fresh cursor (ML.NET's parallel image cursors report failures ahead of the row they belong to).
+    /// </summary>
+    private (long Row, string? Path) FindUnreadableImage(IDataView input, long fromRow)
+    {
+        if (PathColumn is null || input.Schema.GetColumnOrNull(PathColumn) is not { Type: TextDataViewType } column)
+            return (fromRow, null);
+        using var cursor = input.GetRowCursor([column]);
+        var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
+        ReadOnlyMemory<char> text = default;
+        while (cursor.MoveNext())
+        {
+            if (cursor.Position < fromRow)
+                continue;
+            getter(ref text);
+            string path = text.ToString();
+            try
+            {
+                using var image = MLImage.CreateFromFile(path);
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                return (cursor.Position, path);
+            }
+        }
+        return (fromRow, null);
+    }
 
     /// <summary>Reads rows of the input vector (and path) column from a cursor into a buffer.</summary>
     private sealed class RowReader
@@ -130,6 +166,7 @@ internal sealed class BatchedModelTransformer : ITransformer
     private sealed class BatchedCursor : DataViewRowCursor
     {
         private readonly BatchedModelTransformer parent;
+        private readonly IDataView input;
         private readonly DataViewRowCursor main;
         private readonly DataViewRowCursor? lookahead;
         private readonly RowReader? reader;
@@ -147,6 +184,7 @@ internal sealed class BatchedModelTransformer : ITransformer
         public BatchedCursor(BatchedModelTransformer parent, IDataView input, DataViewSchema schema, IEnumerable<DataViewSchema.Column> columnsNeeded)
         {
             this.parent = parent;
+            this.input = input;
             Schema = schema;
             outputIndex = schema[parent.OutputColumn].Index;
             var needed = columnsNeeded.ToList();
@@ -199,13 +237,30 @@ internal sealed class BatchedModelTransformer : ITransformer
         private int Fill(int buffer)
         {
             int rows = 0;
-            while (rows < parent.BatchSize && lookahead!.MoveNext())
+            while (rows < parent.BatchSize && MoveLookahead())
             {
                 lookaheadPosition++;
                 reader!.Read(lookaheadPosition, inputBuffers[buffer], rows);
                 rows++;
             }
             return rows;
+        }
+
+        /// <summary>
+        /// Advances the look-ahead cursor. ML.NET's parallel image cursors report a bad image from MoveNext (wrapped),
+        /// not from the getter; name the row, and the file by re-reading the path column.
+        /// </summary>
+        private bool MoveLookahead()
+        {
+            try
+            {
+                return lookahead!.MoveNext();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                var (row, path) = parent.FindUnreadableImage(input, lookaheadPosition + 1);
+                throw RowError(row, path, e);
+            }
         }
 
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)

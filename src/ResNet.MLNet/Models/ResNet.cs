@@ -214,6 +214,9 @@ public sealed partial class ResNet : Module<Tensor, Tensor>
     {
         if (disposing)
         {
+            // Module.Dispose releases buffers but leaves parameter tensors to the finalizer: release them now.
+            foreach (var p in parameters())
+                p.Dispose();
             conv1.Dispose();
             bn1?.Dispose();
             maxpool?.Dispose();

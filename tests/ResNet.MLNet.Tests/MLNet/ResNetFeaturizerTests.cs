@@ -61,6 +61,124 @@ public class ResNetFeaturizerTests(ITestOutputHelper output)
         }
     }
 
+    private static (MLContext Ml, IDataView Data) SampleImages(int every = 10, string split = "test")
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = ImageFolder.List(Repo.SampleData, new ImageFolderOptions { Split = split }).Where((_, i) => i % every == 0)
+            .Select(i => new ImageRow { ImagePath = i.ImagePath, Label = i.Label });
+        return (ml, ml.Transforms.LoadImages("Image", null, "ImagePath").Fit(ml.Data.LoadFromEnumerable(rows)).Transform(ml.Data.LoadFromEnumerable(rows)));
+    }
+
+    [Fact]
+    public void Batched_unbatched_and_both_engines_agree()
+    {
+        var (_, data) = SampleImages();
+        // Each featurizer from its own MLContext with the same seed: the same network.
+        using var batched = new MLContext(seed: 1).Transforms.ResNetFeaturizer(Small(batch: 4)).Fit(data);
+        using var single = new MLContext(seed: 1).Transforms.ResNetFeaturizer(Small(batch: 1)).Fit(data);
+        using var torch = new MLContext(seed: 1).Transforms.ResNetFeaturizer(Small(ResNetInferenceEngine.TorchSharp, batch: 3)).Fit(data);
+        var a = Features(batched.Transform(data), "Features");
+        var b = Features(single.Transform(data), "Features");
+        var c = Features(torch.Transform(data), "Features");
+        Assert.Equal(10, a.Count);
+        Assert.Equal(512, a[0].Length);
+        for (int r = 0; r < a.Count; r++)
+        {
+            AssertClose.Relative(a[r], b[r], 1e-4);
+            double worst = AssertClose.Relative(c[r], a[r], 1e-4);
+            output.WriteLine($"row {r}: TorchSharp vs ONNX Runtime {worst:G3}");
+        }
+        Assert.False(a[0].SequenceEqual(a[1]));
+        // A second featurizer from the same MLContext draws a new seed, as ML.NET's trainers do.
+        var (ml, _) = SampleImages();
+        using var first = ml.Transforms.ResNetFeaturizer(Small()).Fit(data);
+        using var second = ml.Transforms.ResNetFeaturizer(Small()).Fit(data);
+        Assert.NotEqual(Features(first.Transform(data), "Features")[0], Features(second.Transform(data), "Features")[0]);
+    }
+
+    [Fact]
+    public void Cursors_keep_order_and_lazy_semantics()
+    {
+        var (ml, data) = SampleImages();
+        using var featurizer = ml.Transforms.ResNetFeaturizer(Small(batch: 3)).Fit(data);
+        var scored = featurizer.Transform(data);
+        Assert.Equal(data.GetRowCount(), scored.GetRowCount());
+        Assert.Equal(new VectorDataViewType(NumberDataViewType.Single, 512), scored.Schema["Features"].Type);
+
+        // A cursor over other columns only never runs the network, and sees the input's rows in order.
+        var paths = ml.Data.CreateEnumerable<PathRow>(scored, reuseRowObject: false).Select(r => r.ImagePath).ToList();
+        var expectedPaths = ml.Data.CreateEnumerable<PathRow>(data, reuseRowObject: false).Select(r => r.ImagePath).ToList();
+        Assert.Equal(expectedPaths, paths);
+
+        // Two cursors at once give the same rows; a prediction engine (row-to-row) gives the batched values.
+        var first = Features(scored, "Features");
+        var second = Features(scored, "Features");
+        Assert.Equal(first, second);
+        var engine = ml.Model.CreatePredictionEngine<ImageRowWithImage, FeaturesRow>(
+            ml.Transforms.LoadImages("Image", null, "ImagePath").Fit(data).Append(featurizer));
+        var one = engine.Predict(new ImageRowWithImage { ImagePath = expectedPaths[4] });
+        AssertClose.Relative(first[4], one.Features, 1e-4);
+    }
+
+    [Fact]
+    public void Wrong_input_type_fails_at_schema_time()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(new[] { new ImageRow { ImagePath = "x.png", Label = "a" } });
+        var estimator = ml.Transforms.ResNetFeaturizer("Features", "ImagePath", ResNetArchitecture.ResNet18);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => estimator.Fit(data));
+        Assert.Contains("Schema mismatch for input column 'ImagePath': expected Image", e.Message);
+        Assert.Contains("got String", e.Message);
+        var missing = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.ResNetFeaturizer("Features", "Picture").Fit(data));
+        Assert.Contains("'Picture'", missing.Message);
+    }
+
+    [Fact]
+    public void Corrupt_image_fails_naming_the_file_and_row()
+    {
+        string dir = Directory.CreateTempSubdirectory("resnet-corrupt").FullName;
+        try
+        {
+            var good = ImageFolder.List(Repo.SampleData, new ImageFolderOptions { Split = "test" }).Take(5).ToList();
+            var paths = good.Select(g => g.ImagePath).ToList();
+            string corrupt = Path.Combine(dir, "broken.png");
+            File.WriteAllBytes(corrupt, [0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 4]);
+            paths.Insert(3, corrupt);
+            var ml = new MLContext(seed: 1);
+            var rows = ml.Data.LoadFromEnumerable(paths.Select(p => new ImageRow { ImagePath = p, Label = "x" }));
+            var model = ml.Transforms.LoadImages("Image", null, "ImagePath").Append(ml.Transforms.ResNetFeaturizer(Small(batch: 2))).Fit(rows);
+            var e = Assert.Throws<InvalidDataException>(() => Features(model.Transform(rows), "Features"));
+            Assert.Contains("row 3", e.Message);
+            Assert.Contains(corrupt, e.Message);
+            model.LastTransformer.Dispose();
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Disposing_releases_native_memory_across_many_batches()
+    {
+        var (ml, data) = SampleImages(every: 2);
+        var options = Small(ResNetInferenceEngine.TorchSharp, batch: 5);
+        long before = TorchSharp.torch.Tensor.TotalCount;
+        var featurizer = ml.Transforms.ResNetFeaturizer(options).Fit(data);
+        long afterFit = TorchSharp.torch.Tensor.TotalCount;
+        for (int pass = 0; pass < 3; pass++)
+            Assert.Equal(50, Features(featurizer.Transform(data), "Features").Count);
+        long afterScoring = TorchSharp.torch.Tensor.TotalCount;
+        featurizer.Dispose();
+        long afterDispose = TorchSharp.torch.Tensor.TotalCount;
+        output.WriteLine($"live tensors: before {before}, after fit {afterFit}, after 30 batches {afterScoring}, after dispose {afterDispose}");
+        Assert.True(afterScoring <= afterFit, $"{afterScoring - afterFit} tensors leaked over 30 batches");
+        // Every parameter and buffer of the network (122 state_dict entries for ResNet-18) goes with the featurizer.
+        // (TorchSharp's own module constructors leave a few initialization temporaries to its finalizers.)
+        Assert.True(afterFit - afterDispose >= 122, $"only {afterFit - afterDispose} tensors were released");
+        Assert.Throws<ObjectDisposedException>(() => featurizer.Transform(data));
+    }
+
     internal static List<float[]> Features(IDataView view, string column)
     {
         var result = new List<float[]>();
@@ -73,6 +191,22 @@ public class ResNetFeaturizerTests(ITestOutputHelper output)
             result.Add(value.DenseValues().ToArray());
         }
         return result;
+    }
+
+    private sealed class PathRow
+    {
+        public string ImagePath { get; set; } = "";
+    }
+
+    private sealed class ImageRowWithImage
+    {
+        public string ImagePath { get; set; } = "";
+        public string Label { get; set; } = "";
+    }
+
+    private sealed class FeaturesRow
+    {
+        public float[] Features { get; set; } = [];
     }
 
     private sealed class ImageRow
