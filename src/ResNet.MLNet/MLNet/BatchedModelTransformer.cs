@@ -25,8 +25,9 @@ internal sealed class BatchedModelTransformer : ITransformer
 {
     private readonly IBatchModel model;
 
-    public BatchedModelTransformer(IBatchModel model, string inputColumn, string outputColumn, int batchSize, string? pathColumn)
+    public BatchedModelTransformer(IBatchModel model, string inputColumn, string outputColumn, int batchSize, string? pathColumn, string? argMaxColumn = null)
     {
+        ArgMaxColumn = argMaxColumn;
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         this.model = model;
         InputColumn = inputColumn;
@@ -42,6 +43,9 @@ internal sealed class BatchedModelTransformer : ITransformer
     /// <summary>A text column naming each row's file, quoted in errors when present.</summary>
     public string? PathColumn { get; }
 
+    /// <summary>When set, an Int64 column of this name holds the index of each row's largest output (a classifier's prediction).</summary>
+    public string? ArgMaxColumn { get; }
+
     public bool IsRowToRowMapper => true;
 
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
@@ -54,6 +58,8 @@ internal sealed class BatchedModelTransformer : ITransformer
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(inputSchema);
         builder.AddColumn(OutputColumn, new VectorDataViewType(NumberDataViewType.Single, model.OutputLength));
+        if (ArgMaxColumn is not null)
+            builder.AddColumn(ArgMaxColumn, NumberDataViewType.Int64);
         return builder.ToSchema();
     }
 
@@ -170,7 +176,7 @@ internal sealed class BatchedModelTransformer : ITransformer
         private readonly DataViewRowCursor main;
         private readonly DataViewRowCursor? lookahead;
         private readonly RowReader? reader;
-        private readonly int outputIndex;
+        private readonly int inputCount;
         private readonly bool outputActive;
         private readonly float[][] inputBuffers = new float[2][];
         private readonly float[] outputBuffer;
@@ -186,10 +192,10 @@ internal sealed class BatchedModelTransformer : ITransformer
             this.parent = parent;
             this.input = input;
             Schema = schema;
-            outputIndex = schema[parent.OutputColumn].Index;
+            inputCount = input.Schema.Count;
             var needed = columnsNeeded.ToList();
-            outputActive = needed.Any(c => c.Index == outputIndex);
-            main = input.GetRowCursor(needed.Where(c => c.Index != outputIndex).Select(c => input.Schema[c.Index]));
+            outputActive = needed.Any(c => c.Index >= inputCount);
+            main = input.GetRowCursor(needed.Where(c => c.Index < inputCount).Select(c => input.Schema[c.Index]));
             int batch = parent.BatchSize;
             outputBuffer = outputActive ? new float[batch * parent.model.OutputLength] : [];
             if (outputActive)
@@ -209,7 +215,7 @@ internal sealed class BatchedModelTransformer : ITransformer
         public override long Batch => 0;
         public override ValueGetter<DataViewRowId> GetIdGetter() => main.GetIdGetter();
         public override bool IsColumnActive(DataViewSchema.Column column) =>
-            column.Index == outputIndex ? outputActive : main.IsColumnActive(main.Schema[column.Index]);
+            column.Index >= inputCount ? outputActive : main.IsColumnActive(main.Schema[column.Index]);
 
         public override bool MoveNext()
         {
@@ -265,19 +271,11 @@ internal sealed class BatchedModelTransformer : ITransformer
 
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
         {
-            if (column.Index != outputIndex)
+            if (column.Index < inputCount)
                 return main.GetGetter<TValue>(main.Schema[column.Index]);
             if (!outputActive)
                 throw new InvalidOperationException($"Column '{column.Name}' was not requested when the cursor was created.");
-            int length = parent.model.OutputLength;
-            ValueGetter<VBuffer<float>> getter = (ref VBuffer<float> dst) =>
-            {
-                var editor = VBufferEditor.Create(ref dst, length);
-                outputBuffer.AsSpan((int)(position - batchStart) * length, length).CopyTo(editor.Values);
-                dst = editor.Commit();
-            };
-            return getter as ValueGetter<TValue>
-                ?? throw new InvalidOperationException($"Column '{column.Name}' is Vector<Single>; asked for {typeof(TValue).Name}.");
+            return parent.OutputGetter<TValue>(column, column.Index - inputCount, () => outputBuffer.AsSpan((int)(position - batchStart) * parent.model.OutputLength, parent.model.OutputLength));
         }
 
         protected override void Dispose(bool disposing)
@@ -299,6 +297,34 @@ internal sealed class BatchedModelTransformer : ITransformer
         }
     }
 
+    /// <summary>A getter of computed column <paramref name="computed"/> (0: the output vector, 1: its argmax) over the current row's outputs.</summary>
+    private ValueGetter<TValue> OutputGetter<TValue>(DataViewSchema.Column column, int computed, OutputRow row)
+    {
+        Delegate getter = computed == 0
+            ? (ValueGetter<VBuffer<float>>)((ref VBuffer<float> dst) =>
+            {
+                var values = row();
+                var editor = VBufferEditor.Create(ref dst, values.Length);
+                values.CopyTo(editor.Values);
+                dst = editor.Commit();
+            })
+            : (ValueGetter<long>)((ref long dst) =>
+            {
+                ReadOnlySpan<float> values = row();
+                int best = 0;
+                for (int i = 1; i < values.Length; i++)
+                {
+                    if (values[i] > values[best])
+                        best = i;
+                }
+                dst = best;
+            });
+        return getter as ValueGetter<TValue>
+            ?? throw new InvalidOperationException($"Column '{column.Name}' has type {column.Type}; asked for {typeof(TValue).Name}.");
+    }
+
+    private delegate Span<float> OutputRow();
+
     /// <summary>One row at a time, for prediction engines and other row-to-row consumers.</summary>
     private sealed class RowMapper(BatchedModelTransformer parent, DataViewSchema inputSchema) : IRowToRowMapper
     {
@@ -308,13 +334,13 @@ internal sealed class BatchedModelTransformer : ITransformer
         public IEnumerable<DataViewSchema.Column> GetDependencies(IEnumerable<DataViewSchema.Column> dependingColumns)
         {
             var columns = dependingColumns.Where(c => c.Index < InputSchema.Count).Select(c => InputSchema[c.Index]).ToList();
-            if (dependingColumns.Any(c => c.Name == parent.OutputColumn && c.Index >= InputSchema.Count))
+            if (dependingColumns.Any(c => c.Index >= InputSchema.Count))
                 columns.Add(InputSchema[parent.InputColumn]);
             return columns.Distinct();
         }
 
         public DataViewRow GetRow(DataViewRow input, IEnumerable<DataViewSchema.Column> activeColumns) =>
-            new MappedRow(parent, input, OutputSchema, activeColumns.Any(c => c.Index == OutputSchema.Count - 1));
+            new MappedRow(parent, input, OutputSchema, activeColumns.Any(c => c.Index >= InputSchema.Count));
     }
 
     private sealed class MappedRow(BatchedModelTransformer parent, DataViewRow input, DataViewSchema schema, bool outputActive) : DataViewRow
@@ -329,14 +355,14 @@ internal sealed class BatchedModelTransformer : ITransformer
         public override long Batch => input.Batch;
         public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
         public override bool IsColumnActive(DataViewSchema.Column column) =>
-            column.Index == schema.Count - 1 ? outputActive : input.IsColumnActive(input.Schema[column.Index]);
+            column.Index >= input.Schema.Count ? outputActive : input.IsColumnActive(input.Schema[column.Index]);
 
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
         {
-            if (column.Index != schema.Count - 1)
+            if (column.Index < input.Schema.Count)
                 return input.GetGetter<TValue>(input.Schema[column.Index]);
             reader ??= new RowReader(parent, input);
-            ValueGetter<VBuffer<float>> getter = (ref VBuffer<float> dst) =>
+            return parent.OutputGetter<TValue>(column, column.Index - input.Schema.Count, () =>
             {
                 if (scoredPosition != input.Position)
                 {
@@ -344,12 +370,8 @@ internal sealed class BatchedModelTransformer : ITransformer
                     parent.Score(inputBuffer, 1, outputBuffer);
                     scoredPosition = input.Position;
                 }
-                var editor = VBufferEditor.Create(ref dst, outputBuffer.Length);
-                outputBuffer.CopyTo(editor.Values);
-                dst = editor.Commit();
-            };
-            return getter as ValueGetter<TValue>
-                ?? throw new InvalidOperationException($"Column '{column.Name}' is Vector<Single>; asked for {typeof(TValue).Name}.");
+                return outputBuffer;
+            });
         }
     }
 }

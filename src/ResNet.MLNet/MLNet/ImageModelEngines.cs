@@ -5,13 +5,19 @@ using TorchSharp;
 
 namespace ResNet.MLNet;
 
-/// <summary>What an image model computes, apart from the network: input size, normalization, output, engine.</summary>
+/// <summary>
+/// What an image model computes, apart from the network: input size, normalization, output, engine; and, for
+/// classifiers, the Int64 column (<c>PredictedIndexColumn</c>) that holds each row's argmax.
+/// </summary>
 internal sealed record ImageModelSpec(int ImageSize, IReadOnlyList<float> Mean, IReadOnlyList<float> Std, ResNetOutputKind Output, int Stage,
-    bool L2Normalize, ResNetInferenceEngine Engine, string Device);
+    bool L2Normalize, ResNetInferenceEngine Engine, string Device, string? PredictedIndexColumn = null);
 
 /// <summary>A fitted network ready for ML.NET: the batch engine that runs it and the ONNX graph its saved twin runs.</summary>
-internal sealed class ImageModelEngine(IBatchModel batch, byte[]? onnx, string architectureName, string unsupportedExport) : IDisposable
+internal sealed class ImageModelEngine(IBatchModel batch, byte[]? onnx, string architectureName, string unsupportedExport, string? predictedIndexColumn) : IDisposable
 {
+    /// <summary>The Int64 argmax column the network also produces, if any.</summary>
+    public string? PredictedIndexColumn { get; } = predictedIndexColumn;
+
     public IBatchModel Batch { get; } = batch;
 
     /// <summary>
@@ -41,6 +47,7 @@ internal static class ImageModelEngines
     {
         string pixels = PixelsColumn(outputColumn);
         byte[]? onnx = null;
+        byte[]? batchedOnnx = null;
         string unsupported = "";
         OnnxOutputKind? kind = spec.Output switch
         {
@@ -57,23 +64,32 @@ internal static class ImageModelEngines
         }
         else
         {
-            using var stream = new MemoryStream();
-            ResNetOnnx.Export(model, stream, new OnnxExportOptions
+            byte[] Export(bool singleRow)
             {
-                Output = kind.Value,
-                Normalization = new InputNormalization(spec.Mean, spec.Std),
-                InputName = pixels,
-                OutputName = outputColumn,
-                ImageHeight = spec.ImageSize,
-                ImageWidth = spec.ImageSize,
-            });
-            onnx = stream.ToArray();
+                using var stream = new MemoryStream();
+                ResNetOnnx.Export(model, stream, new OnnxExportOptions
+                {
+                    Output = kind.Value,
+                    Normalization = new InputNormalization(spec.Mean, spec.Std),
+                    InputName = pixels,
+                    OutputName = outputColumn,
+                    PredictedIndexName = spec.PredictedIndexColumn,
+                    ImageHeight = spec.ImageSize,
+                    ImageWidth = spec.ImageSize,
+                    SingleRow = singleRow,
+                });
+                return stream.ToArray();
+            }
+            // The saved twin runs in ML.NET's OnnxTransformer, one row at a time; the engine runs batches.
+            onnx = Export(singleRow: true);
+            if (spec.Engine == ResNetInferenceEngine.OnnxRuntime)
+                batchedOnnx = Export(singleRow: false);
         }
 
         IBatchModel batch;
         if (spec.Engine == ResNetInferenceEngine.OnnxRuntime)
         {
-            batch = new OnnxRuntimeEngine(onnx!, pixels, outputColumn,
+            batch = new OnnxRuntimeEngine(batchedOnnx!, pixels, outputColumn,
                 model.Options.InChannels * spec.ImageSize * spec.ImageSize, model.Options.InChannels, spec.ImageSize);
             if (ownsModel)
                 model.Dispose(); // the graph holds the weights now
@@ -85,7 +101,7 @@ internal static class ImageModelEngines
                 model.to(device);
             batch = new TorchModelEngine(model, ownsModel, spec.ImageSize, spec.Mean, spec.Std, spec.Output, spec.Stage, spec.L2Normalize, device);
         }
-        return new ImageModelEngine(batch, onnx, model.Options.Name, unsupported);
+        return new ImageModelEngine(batch, onnx, model.Options.Name, unsupported, spec.PredictedIndexColumn);
     }
 
     /// <summary>
@@ -99,7 +115,7 @@ internal static class ImageModelEngines
         string pixels = PixelsColumn(outputColumn);
         var preprocess = ImagePipeline.Preprocess(catalog, inputColumn, resized, pixels, imageSize, mode, channels).Fit(input);
         var preprocessed = preprocess.Transform(input);
-        var network = new BatchedModelTransformer(engine.Batch, pixels, outputColumn, batchSize, pathColumn);
+        var network = new BatchedModelTransformer(engine.Batch, pixels, outputColumn, batchSize, pathColumn, engine.PredictedIndexColumn);
         var cleanup = catalog.DropColumns(resized, pixels).Fit(network.Transform(preprocessed));
         var live = new TransformerChain<ITransformer>(preprocess, network, cleanup);
 
@@ -111,7 +127,8 @@ internal static class ImageModelEngines
             File.WriteAllBytes(file, engine.Onnx);
             try
             {
-                var onnx = catalog.ApplyOnnxModel([outputColumn], [pixels], file,
+                string[] outputs = engine.PredictedIndexColumn is { } index ? [outputColumn, index] : [outputColumn];
+                var onnx = catalog.ApplyOnnxModel(outputs, [pixels], file,
                     new Dictionary<string, int[]> { [pixels] = [1, channels, imageSize, imageSize] }, gpuDeviceId: null, fallbackToCpu: false).Fit(preprocessed);
                 return new SavedTwin(new TransformerChain<ITransformer>(preprocess, onnx, cleanup), onnx, file);
             }
