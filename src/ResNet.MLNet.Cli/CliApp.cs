@@ -16,6 +16,9 @@ public static class CliApp
         root.Subcommands.Add(ExportOnnxCommand.Create());
         root.Subcommands.Add(FinetuneCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
+        root.Subcommands.Add(PredictCommand.Create());
+        root.Subcommands.Add(FeaturizeCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         var config = new InvocationConfiguration { Output = output ?? Console.Out, Error = error ?? Console.Error };
         return root.Parse(args).Invoke(config);
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace ResNet.MLNet.Cli;
 
@@ -10,12 +11,61 @@ internal static class CliOutput
     /// <summary>JSON as the commands print it: snake_case names, indented.</summary>
     public static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
 
-    /// <summary>A Spectre console writing to the invocation's output (so tests can capture it).</summary>
-    public static IAnsiConsole Console(ParseResult parse) => AnsiConsole.Create(new AnsiConsoleSettings
+    /// <summary>
+    /// A Spectre console writing to the invocation's output (so tests can capture it). It is interactive — live progress
+    /// bars — only when that output is the process's stdout on a terminal; elsewhere progress prints plain milestone lines.
+    /// </summary>
+    public static IAnsiConsole Console(ParseResult parse)
     {
-        Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Output),
-        Interactive = InteractionSupport.No,
-    });
+        bool terminal = IsTerminal(parse);
+        return AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Output),
+            Interactive = terminal ? InteractionSupport.Yes : InteractionSupport.No,
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+        });
+    }
+
+    /// <summary>Whether the invocation writes to the process's stdout on a terminal (not redirected, not captured).</summary>
+    public static bool IsTerminal(ParseResult parse) =>
+        ReferenceEquals(parse.InvocationConfiguration.Output, System.Console.Out) && !System.Console.IsOutputRedirected;
+
+    /// <summary>
+    /// Runs <paramref name="work"/>, which calls the action it is given once per item done: a live Spectre progress bar
+    /// (items done / total, percentage, time left) on a terminal; elsewhere (logs, CI, tests) one plain line at every tenth.
+    /// </summary>
+    public static void WithProgress(ParseResult parse, string description, int total, Action<Action> work)
+    {
+        var console = Console(parse);
+        if (IsTerminal(parse))
+        {
+            console.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new CountColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(context =>
+                {
+                    var task = context.AddTask(Markup.Escape(description), maxValue: total);
+                    work(() => task.Increment(1));
+                });
+            return;
+        }
+        int done = 0, reported = 0;
+        work(() =>
+        {
+            done++;
+            if (done * 10L / Math.Max(total, 1) > reported || done == total)
+            {
+                reported = (int)(done * 10L / Math.Max(total, 1));
+                console.WriteLine($"{description}: {done}/{total} ({100.0 * done / Math.Max(total, 1):F0}%)");
+            }
+        });
+    }
+
+    /// <summary>Items done out of the total, e.g. "120/500".</summary>
+    private sealed class CountColumn : ProgressColumn
+    {
+        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime) =>
+            new Text($"{task.Value:0}/{task.MaxValue:0}");
+    }
 
     /// <summary>Writes an expected failure (bad argument, bad file) to stderr without a stack trace; returns exit code 1.</summary>
     public static int Fail(ParseResult parse, string message)
@@ -31,9 +81,17 @@ internal static class CliOutput
         {
             return body();
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or IOException)
+        catch (Exception e) when (IsExpected(e))
         {
             return Fail(parse, e.Message);
         }
     }
+
+    /// <summary>
+    /// Failures a user can fix, reported as one message without a stack trace: bad arguments, missing or malformed
+    /// files, weights that do not fit, hostile pickles.
+    /// </summary>
+    public static bool IsExpected(Exception e) =>
+        e is ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException
+            or Weights.WeightsMismatchException or Weights.UnsafePickleException;
 }

@@ -1,3 +1,4 @@
 using ResNet.MLNet.Cli;
 
+TorchLogLevel.QuietUnlessSet();
 return CliApp.Run(args);

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using ResNet.MLNet.Weights;
 
 namespace ResNet.MLNet.Cli.Commands;
 
@@ -9,16 +8,6 @@ internal static class CommandErrors
     /// <summary>Runs <paramref name="action"/> with the invocation's output writer; expected failures print to its error writer.</summary>
     public static int Run(ParseResult parseResult, Func<TextWriter, int> action)
     {
-        var error = parseResult.InvocationConfiguration.Error;
-        try
-        {
-            return action(parseResult.InvocationConfiguration.Output);
-        }
-        catch (Exception e) when (e is InvalidDataException or UnsafePickleException or WeightsMismatchException or IOException
-                                      or UnauthorizedAccessException or ArgumentException)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return 1;
-        }
+        return CliOutput.Guard(parseResult, () => action(parseResult.InvocationConfiguration.Output));
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ResNet.MLNet.Models;
 using ResNet.MLNet.Onnx;
+using ResNet.MLNet.Weights;
 
 namespace ResNet.MLNet.Cli.Commands;
 
@@ -29,6 +30,10 @@ public static class ExportOnnxCommand
         {
             Description = "Input height and width fixed in the graph; 0 leaves them dynamic. Default 224 (32 for CIFAR nets).",
         };
+        var weights = new Option<string?>("--weights")
+        {
+            Description = "Weights to export (.pth, .safetensors, TorchSharp); the class count comes from the file's fc.weight unless --num-classes is given. Default: random initial weights.",
+        };
         var outFile = new Option<FileInfo>("--out")
         {
             Description = "The ONNX file to write (overwritten if it exists).",
@@ -38,65 +43,65 @@ public static class ExportOnnxCommand
         var command = new Command("export-onnx", "Export a network to ONNX (opset 17) with ImageNet input normalization in the graph.");
         command.Options.Add(arch);
         command.Options.Add(numClasses);
+        command.Options.Add(weights);
         command.Options.Add(output);
         command.Options.Add(imageSize);
         command.Options.Add(outFile);
-        command.SetAction(parseResult =>
+        command.SetAction(parseResult => CliOutput.Guard(parseResult, () =>
         {
             var stdout = parseResult.InvocationConfiguration.Output;
-            var stderr = parseResult.InvocationConfiguration.Error;
-            ResNetOptions network;
-            OnnxExportOptions exportOptions;
-            try
-            {
-                network = ResNetModels.Options(parseResult.GetValue(arch)!);
-                network = network with { NumClasses = parseResult.GetValue(numClasses) ?? network.NumClasses };
-                network.Validate();
-                int size = parseResult.GetValue(imageSize) ?? (network.Stem == StemKind.Cifar ? 32 : 224);
-                if (size < 0)
-                    throw new ArgumentException($"--image-size must be positive, or 0 for a dynamic size; got {size}.");
-                int? fixedSize = size == 0 ? null : size;
-                exportOptions = new OnnxExportOptions { Output = parseResult.GetValue(output), ImageHeight = fixedSize, ImageWidth = fixedSize };
-                exportOptions.Validate(network);
-            }
-            catch (ArgumentException e)
-            {
-                stderr.WriteLine(e.Message);
-                return 1;
-            }
+            string? weightsPath = parseResult.GetValue(weights);
+            var weightsContent = weightsPath is null ? null : ZooModels.ReadWeights(weightsPath);
+            var network = ZooModels.Options(parseResult.GetValue(arch)!, weightsContent, parseResult.GetValue(numClasses));
+            int size = parseResult.GetValue(imageSize) ?? (network.Stem == StemKind.Cifar ? 32 : 224);
+            if (size < 0)
+                return CliOutput.Fail(parseResult, $"--image-size must be positive, or 0 for a dynamic size; got {size}.");
+            int? fixedSize = size == 0 ? null : size;
+            var exportOptions = new OnnxExportOptions { Output = parseResult.GetValue(output), ImageHeight = fixedSize, ImageWidth = fixedSize };
+            exportOptions.Validate(network);
 
             var path = parseResult.GetValue(outFile)!;
             if (path.Directory is { Exists: false })
-            {
-                stderr.WriteLine($"Cannot write '{path.FullName}': the folder '{path.Directory.FullName}' does not exist.");
-                return 1;
-            }
-            using var model = CreateModel(network, stderr);
+                return CliOutput.Fail(parseResult, $"Cannot write '{path.FullName}': the folder '{path.Directory.FullName}' does not exist.");
+            using var model = CreateModel(network, weightsContent, weightsPath, parseResult.InvocationConfiguration.Error);
             try
             {
                 ResNetOnnx.Export(model, path.FullName, exportOptions);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                stderr.WriteLine($"Cannot write '{path.FullName}': {e.Message}");
-                return 1;
+                return CliOutput.Fail(parseResult, $"Cannot write '{path.FullName}': {e.Message}");
             }
             path.Refresh();
             stdout.WriteLine($"Wrote {path.FullName} ({path.Length / 1e6:F1} MB): {network.Name}, output {exportOptions.Output.ToString().ToLowerInvariant()}, " +
                 $"input [batch, {network.InChannels}, {Describe(exportOptions.ImageHeight, "height")}, {Describe(exportOptions.ImageWidth, "width")}], opset {ResNetOnnx.OpsetVersion}.");
             return 0;
-        });
+        }));
         return command;
     }
 
     /// <summary>
-    /// The network to export. Weight loading (a <c>--weights FILE</c> option) belongs here once the weight readers land;
-    /// until then the network keeps its random initialization, and the command says so.
+    /// The network to export, with the file's weights when given. Weights that do not fit fail with the loading report;
+    /// a head of another class count (<c>--num-classes</c>) keeps its initial values, and the report on stderr says so.
     /// </summary>
-    private static Models.ResNet CreateModel(ResNetOptions network, TextWriter stderr)
+    private static Models.ResNet CreateModel(ResNetOptions network, WeightsFileContent? weights, string? path, TextWriter stderr)
     {
-        stderr.WriteLine("Note: no weights are loaded; the exported network has random initial weights.");
-        return new Models.ResNet(network);
+        var model = new Models.ResNet(network);
+        if (weights is null)
+        {
+            stderr.WriteLine("Note: no weights are loaded (--weights); the exported network has random initial weights.");
+            return model;
+        }
+        try
+        {
+            stderr.WriteLine(WeightsLoader.Load(model, weights.Tensors, WeightsLoadOptions.Default, path!).ToString());
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
     private static string Describe(int? size, string dynamicName) => size?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? dynamicName;

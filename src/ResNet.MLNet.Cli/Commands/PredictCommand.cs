@@ -1,0 +1,158 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using ResNet.MLNet.Data;
+using ResNet.MLNet.Models;
+using ResNet.MLNet.Weights;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace ResNet.MLNet.Cli.Commands;
+
+/// <summary>
+/// <c>resnet-mlnet predict</c>: classifies one image, either with a zoo network and a weight file (torchvision's
+/// evaluation preprocessing, exactly) or with a saved ML.NET model whose input is an <c>ImagePath</c> column.
+/// </summary>
+internal static class PredictCommand
+{
+    public static Command Create()
+    {
+        var arch = new Option<string?>("--arch") { Description = "Architecture of the weights (see summary --list); needs --weights." };
+        var weights = new Option<string?>("--weights") { Description = "Weight file (.pth, .safetensors, TorchSharp); its fc.weight gives the class count." };
+        var model = new Option<string?>("--model") { Description = "A saved ML.NET model (model.zip) whose input has an ImagePath text column; instead of --arch/--weights." };
+        var image = new Option<string>("--image") { Description = "The image file (PNG, JPEG, BMP, GIF, WebP).", Required = true };
+        var resize = new Option<int?>("--resize") { Description = "Shorter side after resizing (bilinear, antialiased). Default 256 (32 for CIFAR nets)." };
+        var crop = new Option<int?>("--crop") { Description = "Side of the centre crop fed to the network. Default 224 (32 for CIFAR nets)." };
+        var top = new Option<int>("--top") { Description = "How many classes to list.", DefaultValueFactory = _ => 5 };
+        var labels = new Option<string?>("--labels") { Description = "Text file with one class name per line, in class-index order." };
+        var mean = new Option<string?>("--mean") { Description = "Per-channel mean as r,g,b. Default ImageNet's 0.485,0.456,0.406." };
+        var std = new Option<string?>("--std") { Description = "Per-channel standard deviation as r,g,b. Default ImageNet's 0.229,0.224,0.225." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
+        var command = new Command("predict", "Classify one image with a zoo network and its weights, or with a saved ML.NET model.")
+        {
+            arch, weights, model, image, resize, crop, top, labels, mean, std, json,
+        };
+        command.SetAction(parse => CliOutput.Guard(parse, () =>
+        {
+            string imagePath = parse.GetValue(image)!;
+            int k = parse.GetValue(top);
+            if (k < 1)
+                return CliOutput.Fail(parse, $"--top must be at least 1; got {k}.");
+            if (parse.GetValue(model) is { } modelPath)
+            {
+                var weightsOnly = new Option[] { arch, weights, resize, crop, labels, mean, std }.Where(o => parse.GetResult(o) is not null).ToList();
+                if (weightsOnly.Count > 0)
+                    return CliOutput.Fail(parse, $"{string.Join(", ", weightsOnly.Select(o => o.Name))} apply to --arch/--weights, not to --model (the saved model holds its own preprocessing and classes).");
+                var prediction = SavedModelPrediction.Predict(modelPath, imagePath, k);
+                return Print(parse, parse.GetValue(json), imagePath, Path.GetFileName(modelPath), prediction.Top, prediction.PredictedLabel, prediction.Scores);
+            }
+            if (parse.GetValue(arch) is not { } archName || parse.GetValue(weights) is not { } weightsPath)
+                return CliOutput.Fail(parse, "predict needs --arch NAME and --weights FILE, or --model MODEL.zip.");
+
+            var options = ZooModels.Options(archName, null, null);
+            int defaultSize = options.Stem == StemKind.Cifar ? 32 : 224;
+            var preprocessing = new ImagePreprocessing
+            {
+                ResizeSize = parse.GetValue(resize) ?? (options.Stem == StemKind.Cifar ? 32 : 256),
+                CropSize = parse.GetValue(crop) ?? defaultSize,
+                Mean = ParseTriple(parse.GetValue(mean), "--mean") ?? ResNetFeaturizerOptions.ImageNetMean,
+                Std = ParseTriple(parse.GetValue(std), "--std") ?? ResNetFeaturizerOptions.ImageNetStd,
+            };
+            preprocessing.Validate();
+            var input = preprocessing.Load(imagePath); // fails on a bad image before the network is built
+            var (network, _) = ZooModels.Build(archName, weightsPath, numClasses: null, WeightsLoadOptions.Exact);
+            using (network)
+            {
+                if (network.NumClasses == 0)
+                    return CliOutput.Fail(parse, $"{network.Options.Name} has no classifier head: predict needs weights with an fc layer.");
+                string[]? names = parse.GetValue(labels) is { } labelsPath ? ReadLabels(labelsPath, network.NumClasses) : null;
+                float[] logits = Forward(network, input);
+                var probabilities = Softmax(logits);
+                var ranked = TopK(probabilities, k).Select(i => new Ranked(i, names?[i], probabilities[i])).ToList();
+                return Print(parse, parse.GetValue(json), imagePath, $"{network.Options.Name} ({Path.GetFileName(weightsPath)})", ranked, null, logits);
+            }
+        }));
+        return command;
+    }
+
+    /// <summary>One class of the top K: its index, its name when known, and its probability (or score).</summary>
+    internal sealed record Ranked(int Index, string? Label, double Value);
+
+    /// <summary>The network's logits for one preprocessed image, in eval mode without gradients.</summary>
+    private static float[] Forward(Models.ResNet network, ImageTensor image)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        network.eval();
+        using var x = tensor(image.ToArray(), [1, image.Channels, image.Height, image.Width]);
+        return network.forward(x).data<float>().ToArray();
+    }
+
+    private static double[] Softmax(float[] logits)
+    {
+        double max = logits.Max();
+        var e = logits.Select(v => Math.Exp(v - max)).ToArray();
+        double sum = e.Sum();
+        return e.Select(v => v / sum).ToArray();
+    }
+
+    /// <summary>Indices of the <paramref name="k"/> largest values, largest first (lower index first on ties).</summary>
+    internal static IEnumerable<int> TopK(IReadOnlyList<double> values, int k) =>
+        Enumerable.Range(0, values.Count).OrderByDescending(i => values[i]).ThenBy(i => i).Take(k);
+
+    private static int Print(ParseResult parse, bool json, string image, string source, IReadOnlyList<Ranked> top, string? predictedLabel, IReadOnlyList<float> values)
+    {
+        bool fromModel = predictedLabel is not null;
+        if (json)
+        {
+            var rows = top.Select(r => fromModel
+                ? (object)new { index = r.Index, label = r.Label, score = r.Value }
+                : new { index = r.Index, label = r.Label, probability = r.Value });
+            object result = fromModel ? new { predicted_label = predictedLabel, scores = values, top = rows } : new { logits = values, top = rows };
+            parse.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(result, CliOutput.Json));
+            return 0;
+        }
+        var console = CliOutput.Console(parse);
+        if (fromModel)
+            console.MarkupLineInterpolated($"PredictedLabel: [bold]{predictedLabel}[/]");
+        var table = new Table().Title(Markup.Escape($"{Path.GetFileName(image)} — {source}"));
+        table.AddColumns("rank", "index", "label", fromModel ? "score" : "probability");
+        int rank = 1;
+        foreach (var r in top)
+            table.AddRow((rank++).ToString(CultureInfo.InvariantCulture), r.Index.ToString(CultureInfo.InvariantCulture), Markup.Escape(r.Label ?? "-"),
+                r.Value.ToString("F4", CultureInfo.InvariantCulture));
+        table.Columns[0].RightAligned();
+        table.Columns[1].RightAligned();
+        table.Columns[3].RightAligned();
+        console.Write(table);
+        return 0;
+    }
+
+    /// <summary>One class name per line (trailing blank lines ignored); there must be one per class.</summary>
+    private static string[] ReadLabels(string path, int numClasses)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"Labels file '{Path.GetFullPath(path)}' does not exist.", path);
+        var lines = File.ReadAllLines(path).Select(l => l.Trim()).ToList();
+        while (lines.Count > 0 && lines[^1].Length == 0)
+            lines.RemoveAt(lines.Count - 1);
+        if (lines.Count != numClasses)
+            throw new ArgumentException($"--labels: '{Path.GetFullPath(path)}' has {lines.Count} class names; the network has {numClasses} classes.");
+        return [.. lines];
+    }
+
+    /// <summary>Three comma-separated numbers, or null when the option is absent.</summary>
+    private static float[]? ParseTriple(string? text, string option)
+    {
+        if (text is null)
+            return null;
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var values = new float[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!float.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]))
+                throw new ArgumentException($"{option} must be three comma-separated numbers (r,g,b); got '{text}'.");
+        }
+        return values.Length == 3 ? values : throw new ArgumentException($"{option} must be three comma-separated numbers (r,g,b); got '{text}'.");
+    }
+}

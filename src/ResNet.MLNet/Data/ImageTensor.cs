@@ -1,0 +1,254 @@
+using Microsoft.ML.Data;
+
+namespace ResNet.MLNet.Data;
+
+/// <summary>
+/// An image as planar float pixels (channels x height x width, C order), with the operations torchvision applies
+/// before a network — resize, centre crop, normalize — computed as torchvision 0.14 / PyTorch compute them on float
+/// tensors (<c>torchvision.transforms.functional</c> on a tensor from <c>to_tensor</c>). Every operation returns a new
+/// tensor.
+/// </summary>
+public sealed class ImageTensor
+{
+    private readonly float[] data;
+
+    /// <summary>Wraps planar pixels; <paramref name="data"/> must hold channels x height x width values and is not copied.</summary>
+    /// <exception cref="ArgumentException">A dimension is not positive or the length is wrong.</exception>
+    public ImageTensor(int channels, int height, int width, float[] data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        if ((long)channels * height * width != data.Length)
+            throw new ArgumentException($"An image of {channels} x {height} x {width} needs {(long)channels * height * width} values; got {data.Length}.", nameof(data));
+        Channels = channels;
+        Height = height;
+        Width = width;
+        this.data = data;
+    }
+
+    /// <summary>Channels (3 for RGB).</summary>
+    public int Channels { get; }
+
+    /// <summary>Height in pixels.</summary>
+    public int Height { get; }
+
+    /// <summary>Width in pixels.</summary>
+    public int Width { get; }
+
+    /// <summary>The pixels, channel after channel, each row after row.</summary>
+    public ReadOnlySpan<float> Data => data;
+
+    /// <summary>A copy of the pixels, shaped (channels, height, width) in C order.</summary>
+    public float[] ToArray() => (float[])data.Clone();
+
+    /// <summary>
+    /// Decodes an image file the way ML.NET does (<see cref="MLImage"/>: PNG, JPEG, BMP, GIF, WebP, ...) into RGB
+    /// values in [0, 1], like torchvision's <c>to_tensor(PIL.Image.open(path).convert("RGB"))</c>. Grayscale images
+    /// give three equal channels. ML.NET decodes transparency premultiplied, so translucent pixels come out composited
+    /// over black (PIL's <c>convert("RGB")</c> drops alpha instead); opaque images match PIL exactly for lossless formats.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="InvalidDataException">The file is not an image ML.NET can decode; the message names it.</exception>
+    public static ImageTensor Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"Image file '{Path.GetFullPath(path)}' does not exist.", path);
+        byte[] bytes = File.ReadAllBytes(path); // read errors surface as themselves, not as "not an image"
+        MLImage image;
+        try
+        {
+            image = MLImage.CreateFromStream(new MemoryStream(bytes, writable: false));
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            throw new InvalidDataException(
+                $"'{Path.GetFullPath(path)}' is not an image ML.NET can decode ({bytes.Length} bytes; expected PNG, JPEG, BMP, GIF or WebP): {e.Message}", e);
+        }
+        using (image)
+            return FromImage(image);
+    }
+
+    /// <summary>The RGB values of a decoded ML.NET image, scaled to [0, 1] (byte / 255, as torchvision's <c>to_tensor</c>).</summary>
+    /// <exception cref="ArgumentException">The image's pixel format is neither Bgra32 nor Rgba32.</exception>
+    public static ImageTensor FromImage(MLImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var (red, blue) = image.PixelFormat switch
+        {
+            MLPixelFormat.Bgra32 => (2, 0),
+            MLPixelFormat.Rgba32 => (0, 2),
+            var other => throw new ArgumentException($"Pixel format {other} is not supported; expected Bgra32 or Rgba32.", nameof(image)),
+        };
+        int width = image.Width, height = image.Height, plane = width * height;
+        var pixels = image.Pixels;
+        int stride = pixels.Length / height;
+        if (stride < width * 4)
+            throw new ArgumentException($"The image holds {pixels.Length} bytes; {width} x {height} pixels need {width * height * 4}.", nameof(image));
+        var result = new float[3 * plane];
+        for (int y = 0; y < height; y++)
+        {
+            var row = pixels.Slice(y * stride, width * 4);
+            int o = y * width;
+            for (int x = 0; x < width; x++)
+            {
+                result[o + x] = row[4 * x + red] / 255f;
+                result[plane + o + x] = row[4 * x + 1] / 255f;
+                result[2 * plane + o + x] = row[4 * x + blue] / 255f;
+            }
+        }
+        return new ImageTensor(3, height, width, result);
+    }
+
+    /// <summary>
+    /// Scales the shorter side to <paramref name="size"/> keeping the aspect ratio (the longer side becomes
+    /// <c>floor(size * long / short)</c>), as torchvision's <c>resize(img, size)</c> with an int size; see <see cref="Resize"/>.
+    /// </summary>
+    public ImageTensor ResizeShorterSide(int size)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        int shorter = Math.Min(Height, Width), longer = Math.Max(Height, Width);
+        int newLonger = (int)((double)size * longer / shorter);
+        return Width <= Height ? Resize(newLonger, size) : Resize(size, newLonger);
+    }
+
+    /// <summary>
+    /// Bilinear resampling with antialiasing, as PyTorch's <c>interpolate(mode="bilinear", align_corners=False,
+    /// antialias=True)</c> (which follows Pillow): when shrinking, the triangle filter widens by the scale factor so
+    /// every source pixel contributes. Separable: width first, then height; an axis whose size is unchanged is copied.
+    /// </summary>
+    public ImageTensor Resize(int height, int width)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        var result = this;
+        if (width != Width)
+            result = result.ResizeAxis(width, horizontal: true);
+        if (height != Height)
+            result = result.ResizeAxis(height, horizontal: false);
+        return ReferenceEquals(result, this) ? new ImageTensor(Channels, Height, Width, ToArray()) : result;
+    }
+
+    /// <summary>
+    /// The centre <paramref name="height"/> x <paramref name="width"/> region, as torchvision's <c>center_crop</c>:
+    /// the offset is <c>round((size - crop) / 2)</c> with ties to even, and a crop larger than the image pads it with zeros first.
+    /// </summary>
+    public ImageTensor CenterCrop(int height, int width)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        // torchvision pads (left, top) by (crop - size) // 2 and (right, bottom) by the rest; the crop offset of the
+        // padded image is then 0 along a padded axis, so padding amounts to a negative offset.
+        int top = height > Height ? -((height - Height) / 2) : (int)Math.Round((Height - height) / 2.0, MidpointRounding.ToEven);
+        int left = width > Width ? -((width - Width) / 2) : (int)Math.Round((Width - width) / 2.0, MidpointRounding.ToEven);
+        var result = new float[Channels * height * width];
+        for (int c = 0; c < Channels; c++)
+        {
+            for (int y = 0; y < height; y++)
+            {
+                int sy = y + top;
+                if (sy < 0 || sy >= Height)
+                    continue;
+                int x0 = Math.Max(0, -left), x1 = Math.Min(width, Width - left);
+                if (x1 > x0)
+                    data.AsSpan((c * Height + sy) * Width + x0 + left, x1 - x0).CopyTo(result.AsSpan((c * height + y) * width + x0));
+            }
+        }
+        return new ImageTensor(Channels, height, width, result);
+    }
+
+    /// <summary>
+    /// <c>(x - mean[c]) / std[c]</c> per channel, in float as torchvision's <c>normalize</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The counts differ from <see cref="Channels"/> or a std is not positive.</exception>
+    public ImageTensor Normalize(IReadOnlyList<float> mean, IReadOnlyList<float> std)
+    {
+        ArgumentNullException.ThrowIfNull(mean);
+        ArgumentNullException.ThrowIfNull(std);
+        if (mean.Count != Channels || std.Count != Channels)
+            throw new ArgumentException($"Normalization needs one mean and one std per channel ({Channels}); got {mean.Count} and {std.Count}.", nameof(mean));
+        if (std.Any(s => !(s > 0)))
+            throw new ArgumentException($"Every std must be positive; got {string.Join(", ", std)}.", nameof(std));
+        var result = new float[data.Length];
+        int plane = Height * Width;
+        for (int c = 0; c < Channels; c++)
+        {
+            float m = mean[c], s = std[c];
+            for (int i = c * plane; i < (c + 1) * plane; i++)
+                result[i] = (data[i] - m) / s;
+        }
+        return new ImageTensor(Channels, Height, Width, result);
+    }
+
+    /// <summary>Resamples one axis (the last for <paramref name="horizontal"/>, else the middle one) to <paramref name="size"/>.</summary>
+    private ImageTensor ResizeAxis(int size, bool horizontal)
+    {
+        int inSize = horizontal ? Width : Height;
+        var (start, count, weights, taps) = AntialiasWeights(inSize, size);
+        int height = horizontal ? Height : size, width = horizontal ? size : Width;
+        var result = new float[Channels * height * width];
+        int step = horizontal ? 1 : Width; // distance between neighbouring source samples
+        for (int c = 0; c < Channels; c++)
+        {
+            for (int y = 0; y < height; y++)
+            {
+                for (int x = 0; x < width; x++)
+                {
+                    int i = horizontal ? x : y;
+                    int source = horizontal ? (c * Height + y) * Width + start[i] : (c * Height + start[i]) * Width + x;
+                    // PyTorch's interpolate_aa_single_dim: float products accumulated in order.
+                    float sum = data[source] * weights[i * taps];
+                    for (int j = 1; j < count[i]; j++)
+                        sum += data[source + j * step] * weights[i * taps + j];
+                    result[(c * height + y) * width + x] = sum;
+                }
+            }
+        }
+        return new ImageTensor(Channels, height, width, result);
+    }
+
+    /// <summary>
+    /// Source window and normalized weights of each output index, as PyTorch's <c>_compute_indices_min_size_weights_aa</c>
+    /// for the bilinear (triangle) filter, in its float and double arithmetic.
+    /// </summary>
+    private static (int[] Start, int[] Count, float[] Weights, int Taps) AntialiasWeights(int inSize, int outSize)
+    {
+        float scale = (float)inSize / outSize;
+        float support = (float)(scale >= 1.0 ? 1.0 * scale : 1.0); // interp_size (2) * 0.5, widened by the scale when shrinking
+        float invScale = (float)(scale >= 1.0 ? 1.0 / scale : 1.0);
+        int taps = (int)Math.Ceiling(support) * 2 + 1;
+        var start = new int[outSize];
+        var count = new int[outSize];
+        var weights = new float[outSize * taps];
+        for (int i = 0; i < outSize; i++)
+        {
+            float center = (float)(scale * (i + 0.5));
+            int xmin = Math.Max((int)(center - support + 0.5), 0);
+            int xsize = Math.Clamp(Math.Min((int)(center + support + 0.5), inSize) - xmin, 0, taps);
+            float total = 0;
+            for (int j = 0; j < xsize; j++)
+            {
+                float w = Triangle((float)(((float)(j + xmin) - center + 0.5) * invScale));
+                weights[i * taps + j] = w;
+                total += w;
+            }
+            if (total != 0)
+            {
+                for (int j = 0; j < xsize; j++)
+                    weights[i * taps + j] /= total;
+            }
+            start[i] = xmin;
+            count[i] = xsize;
+        }
+        return (start, count, weights, taps);
+    }
+
+    private static float Triangle(float x)
+    {
+        if (x < 0)
+            x = -x;
+        return x < 1.0 ? (float)(1.0 - x) : 0f;
+    }
+}
