@@ -1,0 +1,113 @@
+using ResNet.MLNet.Native;
+using TorchSharp;
+using static TorchSharp.torch;
+using ResNetModel = ResNet.MLNet.Models.ResNet;
+
+namespace ResNet.MLNet.Training;
+
+/// <summary>
+/// Trains and evaluates a <see cref="ResNetModel"/> on an <see cref="InMemoryImageDataset"/>: the training engine under the
+/// ML.NET trainer and the CLI. Deterministic on the CPU for a given model, data and <see cref="TrainingOptions.Seed"/>.
+/// </summary>
+public static class ResNetTrainer
+{
+    /// <summary>
+    /// Trains <paramref name="model"/> in place (moving it to <see cref="TrainingOptions.Device"/>) and returns what
+    /// happened. The model ends in evaluation mode with its parameters' <c>requires_grad</c> flags as they were, holding
+    /// the best epoch's weights with early stopping and the last completed epoch's otherwise (a cancelled, unfinished
+    /// epoch is rolled back).
+    /// </summary>
+    /// <param name="model">A network with a classifier head of <paramref name="train"/>.NumClasses classes.</param>
+    /// <param name="train">Training images.</param>
+    /// <param name="validation">Validation images, evaluated after every epoch; null for none (then early stopping is unavailable).</param>
+    /// <param name="options">Everything else.</param>
+    /// <exception cref="ArgumentException">An option is invalid (the message names it), or the model, data and options do not fit together.</exception>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite; the message names the epoch and step.</exception>
+    /// <exception cref="InvalidDataException">With <see cref="TrainingOptions.Resume"/>: the checkpoint is damaged or belongs to another model.</exception>
+    public static TrainingResult Train(ResNetModel model, InMemoryImageDataset train, InMemoryImageDataset? validation, TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        TorchRuntime.EnsureInitialized();
+        CheckFit(model, train, nameof(train));
+        if (validation is not null)
+            CheckFit(model, validation, nameof(validation));
+        if (train.Count < 2)
+            throw new ArgumentException($"Training needs at least 2 images (BatchNorm normalizes over the batch); got {train.Count}.", nameof(train));
+        if (options.EarlyStopping is not null && validation is null)
+            throw new ArgumentException($"{nameof(TrainingOptions.EarlyStopping)} needs a validation set.", nameof(validation));
+        if (options.Freeze == FreezeMode.AllButLastStages && options.TrainLastStages > model.NumStages)
+            throw new ArgumentException(
+                $"{nameof(TrainingOptions.TrainLastStages)} = {options.TrainLastStages} exceeds the {model.NumStages} stages of {model.Options.Name}.",
+                nameof(TrainingOptions.TrainLastStages));
+        var device = new Device(options.Device);
+        if (device.type == DeviceType.CUDA && !cuda.is_available())
+            throw new ArgumentException($"{nameof(TrainingOptions.Device)} is '{options.Device}' but CUDA is not available (reference a CUDA libtorch backend).", nameof(TrainingOptions.Device));
+
+        OneDnnChannelCheck.Check(model, device, options.MixedPrecisionBFloat16);
+
+        using var session = new TrainingSession(model, train, validation, options, device);
+        return session.Run();
+    }
+
+    /// <summary>
+    /// Evaluates <paramref name="model"/> on its current device, in evaluation mode and without augmentation: mean
+    /// cross-entropy (no label smoothing), accuracy, and the softmax probabilities of every image (N x K, row-major).
+    /// The model's training mode is restored afterwards.
+    /// </summary>
+    /// <exception cref="ArgumentException">The model's classes differ from the data's, or the preprocessing does not fit the model.</exception>
+    public static (double Loss, double Accuracy, float[] Probabilities) Evaluate(ResNetModel model, InMemoryImageDataset data, Preprocessing preprocessing, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(preprocessing);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        preprocessing.Validate();
+        CheckFit(model, data, nameof(data));
+        var device = model.parameters().First().device;
+        using var preprocessor = new BatchPreprocessor(preprocessing, data.Channels, model.Options.InChannels, device);
+        return Evaluate(model, data, preprocessor, batchSize, device);
+    }
+
+    internal static (double Loss, double Accuracy, float[] Probabilities) Evaluate(ResNetModel model, InMemoryImageDataset data, BatchPreprocessor preprocessor,
+        int batchSize, Device device)
+    {
+        int classes = model.NumClasses;
+        var probabilities = new float[(long)data.Count * classes];
+        double lossSum = 0;
+        long correct = 0;
+        bool training = model.training;
+        model.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            for (int start = 0; start < data.Count; start += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                int count = Math.Min(batchSize, data.Count - start);
+                var images = data.Images.narrow(0, start, count);
+                var labels = tensor(data.LabelRange(start, count), device: device);
+                var logits = model.forward(preprocessor.Evaluation(images));
+                lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).item<float>();
+                correct += logits.argmax(1).eq(labels).sum().item<long>();
+                nn.functional.softmax(logits, 1).cpu().data<float>().CopyTo(probabilities.AsSpan(start * classes, count * classes));
+            }
+        }
+        finally
+        {
+            model.train(training);
+        }
+        return (lossSum / data.Count, (double)correct / data.Count, probabilities);
+    }
+
+    private static void CheckFit(ResNetModel model, InMemoryImageDataset data, string parameter)
+    {
+        if (model.NumClasses == 0)
+            throw new ArgumentException($"The model {model.Options.Name} has no classifier head; call ResetClassifier({data.NumClasses}) first.", nameof(model));
+        if (model.NumClasses != data.NumClasses)
+            throw new ArgumentException(
+                $"The model's head has {model.NumClasses} classes but the data has {data.NumClasses}; call ResetClassifier({data.NumClasses}) to fit the head.", parameter);
+    }
+}

@@ -1,0 +1,99 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ResNet.MLNet.Weights;
+
+namespace ResNet.MLNet.Training;
+
+/// <summary>
+/// The state of a run after a completed epoch, as saved in <c>last.safetensors</c>: the tensors (weights under
+/// <c>model.</c>, optimizer state under <c>optimizer.</c>, the best epoch's weights under <c>best.</c>) and, in the
+/// safetensors metadata, this record as JSON.
+/// </summary>
+internal sealed record CheckpointState
+{
+    public const int CurrentVersion = 1;
+
+    public int Version { get; init; } = CurrentVersion;
+    public required int CompletedEpochs { get; init; }
+    public required string Architecture { get; init; }
+    public required int NumClasses { get; init; }
+    public required OptimizerKind Optimizer { get; init; }
+    public required long Seed { get; init; }
+
+    /// <summary>
+    /// The random state: the data order and augmentation of epoch e come from generators seeded with (Seed, e) alone,
+    /// so the seed and <see cref="CompletedEpochs"/> are the whole state. Recorded for readers of the file.
+    /// </summary>
+    public string RandomState { get; init; } = "SplitMix64 streams derived from (Seed, epoch); no other random state";
+
+    public required IReadOnlyList<EpochMetrics> History { get; init; }
+    public required int BestEpoch { get; init; }
+    public double? BestMetric { get; init; }
+    public int EpochsWithoutImprovement { get; init; }
+    public bool StoppedEarly { get; init; }
+
+    /// <summary>True when <c>best.</c> tensors are stored (the best epoch is not the last completed one).</summary>
+    public bool HasBestWeights { get; init; }
+}
+
+/// <summary>Writes and reads checkpoints atomically: a temporary file is completed and flushed, then renamed over the last one.</summary>
+internal static class TrainingCheckpoint
+{
+    public const string FileName = "last.safetensors";
+    public const string ModelPrefix = "model.";
+    public const string OptimizerPrefix = "optimizer.";
+    public const string BestPrefix = "best.";
+    private const string StateKey = "resnet_mlnet_training_state";
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    public static string PathIn(string directory) => Path.Combine(directory, FileName);
+
+    /// <summary>
+    /// Writes <c>last.safetensors</c>: first <c>last.safetensors.tmp</c>, flushed to disk, then renamed over the old file, so a
+    /// crash at any moment leaves either the old or the new checkpoint whole. <paramref name="beforeCommit"/> is a test seam.
+    /// </summary>
+    public static string Write(string directory, CheckpointState state, IEnumerable<NamedTensor> tensors, Action<string>? beforeCommit = null)
+    {
+        Directory.CreateDirectory(directory);
+        string path = PathIn(directory);
+        string temporary = path + ".tmp";
+        var metadata = new Dictionary<string, string> { [StateKey] = JsonSerializer.Serialize(state, Json) };
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            SafeTensors.Write(stream, tensors.ToList(), metadata);
+            stream.Flush(flushToDisk: true);
+        }
+        beforeCommit?.Invoke(temporary);
+        File.Move(temporary, path, overwrite: true);
+        return path;
+    }
+
+    /// <summary>Reads the last checkpoint in <paramref name="directory"/>, or null when there is none.</summary>
+    /// <exception cref="InvalidDataException">The file is not a training checkpoint of this library, or is damaged.</exception>
+    public static (CheckpointState State, IReadOnlyDictionary<string, NamedTensor> Tensors)? Read(string directory)
+    {
+        string path = PathIn(directory);
+        if (!File.Exists(path))
+            return null;
+        var content = SafeTensors.Read(path);
+        if (!content.Metadata.TryGetValue(StateKey, out string? json))
+            throw new InvalidDataException($"{path}: not a ResNet.MLNet training checkpoint (no '{StateKey}' metadata).");
+        CheckpointState? state;
+        try
+        {
+            state = JsonSerializer.Deserialize<CheckpointState>(json, Json);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: the training state is not valid: {e.Message}", e);
+        }
+        if (state is null || state.Version != CheckpointState.CurrentVersion)
+            throw new InvalidDataException($"{path}: training state version {state?.Version} is not supported (expected {CheckpointState.CurrentVersion}).");
+        return (state, content.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal));
+    }
+}

@@ -1,0 +1,295 @@
+using System.Diagnostics;
+using ResNet.MLNet.Weights;
+using TorchSharp;
+using static TorchSharp.torch;
+using ResNetModel = ResNet.MLNet.Models.ResNet;
+
+namespace ResNet.MLNet.Training;
+
+/// <summary>
+/// One call of <see cref="ResNetTrainer.Train"/>: the epoch loop with its optimizer, schedule, freezing, validation,
+/// early stopping, checkpoints and progress reports. Every step runs in its own dispose scope; the tensors kept across
+/// steps (optimizer state, snapshots, the bfloat16 copy) are allocated once and freed with the session.
+/// </summary>
+internal sealed class TrainingSession : IDisposable
+{
+    private readonly ResNetModel model;
+    private readonly InMemoryImageDataset train;
+    private readonly InMemoryImageDataset? validation;
+    private readonly TrainingOptions options;
+    private readonly Device device;
+    private readonly ModelParts parts;
+    private readonly Optimizer optimizer;
+    private readonly BatchPreprocessor trainPreprocessor;
+    private readonly BatchPreprocessor? validationPreprocessor;
+    private readonly BFloat16Compute? bfloat16;
+    private readonly bool[] requiresGrad;
+    private readonly int stepsPerEpoch;
+    private readonly List<EpochMetrics> history = [];
+
+    /// <summary>The weights at the end of the last completed epoch, restored when a later epoch is cancelled.</summary>
+    private WeightsSnapshot? lastCompleted;
+    private WeightsSnapshot? best;
+    private int bestEpoch;
+    private double? bestMetric;
+    private int epochsWithoutImprovement;
+    private bool stoppedEarly;
+    private int resumedFrom;
+    private string? checkpointPath;
+
+    public TrainingSession(ResNetModel model, InMemoryImageDataset train, InMemoryImageDataset? validation, TrainingOptions options, Device device)
+    {
+        this.model = model;
+        this.train = train;
+        this.validation = validation;
+        this.options = options;
+        this.device = device;
+        if (model.parameters().First().device != device)
+            model.to(device);
+        parts = new ModelParts(model);
+        requiresGrad = parts.Parameters.Select(p => p.Parameter.requires_grad).ToArray();
+        int channels = model.Options.InChannels;
+        trainPreprocessor = new BatchPreprocessor(options.Preprocessing, train.Channels, channels, device);
+        if (validation is not null)
+            validationPreprocessor = new BatchPreprocessor(options.Preprocessing, validation.Channels, channels, device);
+        optimizer = new Optimizer(parts, options);
+        if (options.MixedPrecisionBFloat16)
+            bfloat16 = new BFloat16Compute(model, device);
+        int batchSize = options.BatchSize;
+        // A trailing batch of one image is dropped: BatchNorm cannot normalize a single value per channel.
+        stepsPerEpoch = train.Count / batchSize + (train.Count % batchSize >= 2 ? 1 : 0);
+    }
+
+    private string? CheckpointDirectory => string.IsNullOrWhiteSpace(options.CheckpointDirectory) ? null : options.CheckpointDirectory;
+
+    public TrainingResult Run()
+    {
+        bool cancelled = false;
+        try
+        {
+            int start = options.Resume ? LoadCheckpoint() : 0;
+            lastCompleted = WeightsSnapshot.Of(model);
+            for (int epoch = start; epoch < options.Epochs && !stoppedEarly; epoch++)
+            {
+                var stopwatch = Stopwatch.StartNew();
+                var trained = TrainEpoch(epoch);
+                if (trained is null)
+                {
+                    cancelled = true;
+                    lastCompleted.Restore(model);
+                    break;
+                }
+                bfloat16?.PushBuffers();
+                var metrics = Validate(trained.Value, stopwatch);
+                history.Add(metrics);
+                UpdateBest(metrics);
+                lastCompleted.Update(model);
+                if (CheckpointDirectory is not null)
+                    checkpointPath = WriteCheckpoint(CheckpointDirectory);
+                options.Progress?.Report(new TrainingProgress(TrainingEvent.EpochCompleted, metrics.Epoch, options.Epochs, stepsPerEpoch, stepsPerEpoch,
+                    metrics.TrainLoss, metrics.TrainAccuracy, metrics.LearningRate, metrics.ImagesPerSecond, metrics) { BatchLoss = metrics.TrainLoss });
+            }
+        }
+        finally
+        {
+            foreach (var ((_, parameter, _), flag) in parts.Parameters.Zip(requiresGrad))
+            {
+                parameter.grad = null;
+                parameter.requires_grad = flag;
+            }
+            model.eval();
+        }
+        if (options.EarlyStopping is not null && best is not null)
+            best.Restore(model);
+        int holds = options.EarlyStopping is not null ? bestEpoch : history.Count;
+        return new TrainingResult(history.ToArray(), holds, stoppedEarly, cancelled, resumedFrom, checkpointPath);
+    }
+
+    /// <summary>Runs the steps of one epoch; null when cancelled before its end.</summary>
+    private (double Loss, double Accuracy, double LearningRate, double ImagesPerSecond)? TrainEpoch(int epoch)
+    {
+        int trainable = parts.TrainableDistance(options, epoch);
+        parts.SetTrainable(model, trainable);
+        if (bfloat16 is not null)
+        {
+            bfloat16.Parts.SetTrainable(bfloat16.Model, trainable);
+            bfloat16.PullAll();
+        }
+        int[] order = Enumerable.Range(0, train.Count).ToArray();
+        RandomSource.For(options.Seed, epoch, stream: 0).Shuffle(order);
+        var augmentationRandom = RandomSource.For(options.Seed, epoch, stream: 1);
+
+        double lossSum = 0, lr = 0;
+        long correct = 0, seen = 0;
+        var stopwatch = Stopwatch.StartNew();
+        for (int step = 0; step < stepsPerEpoch; step++)
+        {
+            if (options.CancellationToken.IsCancellationRequested)
+                return null;
+            int from = step * options.BatchSize;
+            var batch = order.AsSpan(from, Math.Min(options.BatchSize, train.Count - from));
+            lr = LearningRateSchedule.At(options, epoch, step, stepsPerEpoch);
+            var (loss, right) = Step(batch, lr, augmentationRandom, epoch, step);
+            lossSum += loss * batch.Length;
+            correct += right;
+            seen += batch.Length;
+            double imagesPerSecond = seen / stopwatch.Elapsed.TotalSeconds;
+            options.Progress?.Report(new TrainingProgress(TrainingEvent.StepCompleted, epoch + 1, options.Epochs, step + 1, stepsPerEpoch,
+                lossSum / seen, (double)correct / seen, lr, imagesPerSecond, null) { BatchLoss = loss });
+        }
+        return (lossSum / seen, (double)correct / seen, lr, seen / stopwatch.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>One forward, backward and update; returns the batch's mean loss and its count of correct predictions.</summary>
+    /// <exception cref="TrainingDivergedException">The loss is not finite; no update was applied.</exception>
+    private (double Loss, long Correct) Step(ReadOnlySpan<int> batch, double lr, RandomSource augmentationRandom, int epoch, int step)
+    {
+        using var scope = NewDisposeScope();
+        var indices = tensor(batch.ToArray().Select(i => (long)i).ToArray());
+        var labels = tensor(train.LabelsAt(batch), device: device);
+        var x = trainPreprocessor.Training(train.Images.index_select(0, indices), options.Augmentation, augmentationRandom);
+        Tensor logits;
+        if (bfloat16 is null)
+        {
+            logits = model.forward(x);
+        }
+        else
+        {
+            bfloat16.PullTrainable();
+            logits = bfloat16.Model.forward(x.to_type(ScalarType.BFloat16)).to_type(ScalarType.Float32);
+        }
+        var loss = nn.functional.cross_entropy(logits, labels, label_smoothing: options.LabelSmoothing);
+        double value = loss.item<float>();
+        if (!double.IsFinite(value))
+            throw new TrainingDivergedException(epoch + 1, step + 1, value, checkpointPath);
+
+        ClearGradients(bfloat16?.Model ?? model);
+        loss.backward();
+        bfloat16?.PushGradients();
+        optimizer.Step(lr);
+        return (value, logits.argmax(1).eq(labels).sum().item<long>());
+    }
+
+    private static void ClearGradients(ResNetModel network)
+    {
+        foreach (var parameter in network.parameters())
+        {
+            if (parameter.requires_grad)
+                parameter.grad = null;
+        }
+    }
+
+    private EpochMetrics Validate((double Loss, double Accuracy, double LearningRate, double ImagesPerSecond) trained, Stopwatch stopwatch)
+    {
+        double? loss = null, accuracy = null;
+        if (validation is not null)
+        {
+            var result = ResNetTrainer.Evaluate(model, validation, validationPreprocessor!, options.BatchSize, device);
+            (loss, accuracy) = (result.Loss, result.Accuracy);
+        }
+        return new EpochMetrics(history.Count + 1, trained.Loss, trained.Accuracy, loss, accuracy, trained.LearningRate,
+            stopwatch.Elapsed.TotalSeconds, trained.ImagesPerSecond);
+    }
+
+    private void UpdateBest(EpochMetrics metrics)
+    {
+        if (options.EarlyStopping is not { } watched)
+            return;
+        double value = watched == EarlyStoppingMetric.ValidationLoss ? metrics.ValidationLoss!.Value : metrics.ValidationAccuracy!.Value;
+        bool improved = bestMetric is not { } previous
+            || (watched == EarlyStoppingMetric.ValidationLoss ? value < previous : value > previous);
+        if (improved)
+        {
+            bestMetric = value;
+            bestEpoch = metrics.Epoch;
+            epochsWithoutImprovement = 0;
+            if (best is null)
+                best = WeightsSnapshot.Of(model);
+            else
+                best.Update(model);
+        }
+        else if (++epochsWithoutImprovement >= options.Patience)
+        {
+            stoppedEarly = true;
+        }
+    }
+
+    private string WriteCheckpoint(string directory)
+    {
+        bool storeBest = best is not null && bestEpoch < history.Count;
+        var state = new CheckpointState
+        {
+            CompletedEpochs = history.Count,
+            Architecture = model.Options.Name,
+            NumClasses = model.NumClasses,
+            Optimizer = options.Optimizer,
+            Seed = options.Seed,
+            History = history.ToArray(),
+            BestEpoch = bestEpoch,
+            BestMetric = bestMetric,
+            EpochsWithoutImprovement = epochsWithoutImprovement,
+            StoppedEarly = stoppedEarly,
+            HasBestWeights = storeBest,
+        };
+        var tensors = model.OrderedStateDict().Select(e => NamedTensor.FromTensor(TrainingCheckpoint.ModelPrefix + e.Key, e.Value))
+            .Concat(optimizer.SaveState(TrainingCheckpoint.OptimizerPrefix));
+        if (storeBest)
+            tensors = tensors.Concat(best!.ToNamed(TrainingCheckpoint.BestPrefix));
+        return TrainingCheckpoint.Write(directory, state, tensors, options.BeforeCheckpointCommit);
+    }
+
+    /// <summary>Restores the run from the last checkpoint; returns the completed epochs (0 when there is no checkpoint).</summary>
+    private int LoadCheckpoint()
+    {
+        string directory = CheckpointDirectory!;
+        var checkpoint = TrainingCheckpoint.Read(directory);
+        if (checkpoint is null)
+            return 0;
+        var (state, tensors) = checkpoint.Value;
+        string path = TrainingCheckpoint.PathIn(directory);
+        if (state.Optimizer != options.Optimizer)
+            throw new ArgumentException(
+                $"{nameof(TrainingOptions.Optimizer)} is {options.Optimizer} but the checkpoint {path} was written with {state.Optimizer}; resume with the same optimizer.",
+                nameof(TrainingOptions.Optimizer));
+        if (state.HasBestWeights)
+        {
+            LoadModel(tensors, TrainingCheckpoint.BestPrefix, path);
+            best = WeightsSnapshot.Of(model);
+        }
+        LoadModel(tensors, TrainingCheckpoint.ModelPrefix, path);
+        if (options.EarlyStopping is not null && state.BestEpoch > 0 && !state.HasBestWeights)
+            best = WeightsSnapshot.Of(model);
+        optimizer.LoadState(tensors, TrainingCheckpoint.OptimizerPrefix, path);
+        history.AddRange(state.History);
+        bestEpoch = state.BestEpoch;
+        bestMetric = state.BestMetric;
+        epochsWithoutImprovement = state.EpochsWithoutImprovement;
+        stoppedEarly = state.StoppedEarly;
+        resumedFrom = state.CompletedEpochs;
+        checkpointPath = path;
+        return state.CompletedEpochs;
+    }
+
+    private void LoadModel(IReadOnlyDictionary<string, NamedTensor> tensors, string prefix, string path)
+    {
+        var selected = tensors.Values.Where(t => t.Name.StartsWith(prefix, StringComparison.Ordinal)).Select(t => t.WithName(t.Name[prefix.Length..])).ToList();
+        try
+        {
+            WeightsLoader.Load(model, selected, WeightsLoadOptions.Exact, $"{path} ({prefix}*)");
+        }
+        catch (WeightsMismatchException e)
+        {
+            throw new InvalidDataException($"{path}: the checkpoint does not fit the model {model.Options.Name}: {e.Message}", e);
+        }
+    }
+
+    public void Dispose()
+    {
+        optimizer.Dispose();
+        trainPreprocessor.Dispose();
+        validationPreprocessor?.Dispose();
+        bfloat16?.Dispose();
+        lastCompleted?.Dispose();
+        best?.Dispose();
+    }
+}
