@@ -6,6 +6,7 @@ using OxyPlot;
 using OxyPlot.Axes;
 using OxyPlot.Legends;
 using OxyPlot.Series;
+using ResNet.MLNet.Training;
 
 namespace ResNet.MLNet.Interactive;
 
@@ -15,6 +16,17 @@ namespace ResNet.MLNet.Interactive;
 /// <param name="Y">Y values, as many as <paramref name="X"/>.</param>
 /// <param name="Dashed">Draw the line dashed, in the colour of the solid line before it (a validation curve next to its training curve).</param>
 public sealed record Series(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y, bool Dashed = false);
+
+/// <summary>What <see cref="Charts.TrainingCurves"/> plots per epoch.</summary>
+public enum TrainingCurve
+{
+    /// <summary>Training loss and validation loss.</summary>
+    Loss,
+    /// <summary>Training accuracy and validation accuracy.</summary>
+    Accuracy,
+    /// <summary>Training error and validation error in percent (100 x (1 - accuracy)), as the ResNet paper plots them.</summary>
+    ErrorPercent,
+}
 
 /// <summary>One 2-D map (a channel of a feature map, or an image), row-major.</summary>
 /// <param name="Title">Label drawn above the map.</param>
@@ -79,6 +91,33 @@ public static partial class Charts
             model.Series.Add(line);
         }
         return model;
+    }
+
+    /// <summary>
+    /// Per-epoch curves of several training runs on one chart: each run's training curve solid and its validation curve
+    /// dashed, in the same colour.
+    /// </summary>
+    public static PlotModel TrainingCurves(string title, IEnumerable<(string Name, TrainingResult Result)> runs, TrainingCurve curve = TrainingCurve.Loss)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        var series = new List<Series>();
+        foreach (var (name, result) in runs)
+        {
+            double[] epochs = result.History.Select(e => (double)e.Epoch).ToArray();
+            series.Add(new Series($"{name} train", epochs, result.History.Select(e => Value(e.TrainLoss, e.TrainAccuracy)).ToArray()));
+            if (result.History.All(e => e.ValidationLoss is not null))
+                series.Add(new Series($"{name} validation", epochs,
+                    result.History.Select(e => Value(e.ValidationLoss!.Value, e.ValidationAccuracy!.Value)).ToArray(), Dashed: true));
+        }
+        string label = curve switch { TrainingCurve.Loss => "loss", TrainingCurve.Accuracy => "accuracy", _ => "error (%)" };
+        return Lines(title, "epoch", label, series);
+
+        double Value(double loss, double accuracy) => curve switch
+        {
+            TrainingCurve.Loss => loss,
+            TrainingCurve.Accuracy => accuracy,
+            _ => 100 * (1 - accuracy),
+        };
     }
 
     /// <summary>An OxyPlot model rendered to SVG at the given size.</summary>

@@ -1,6 +1,7 @@
 using Microsoft.DotNet.Interactive.Formatting;
 using Microsoft.ML.Data;
 using ResNet.MLNet.Models;
+using ResNet.MLNet.Training;
 using ResNet.MLNet.Weights;
 using OxyPlot;
 
@@ -30,6 +31,7 @@ public static class Formatters
         RegisterTable<Table>(t => t);
         RegisterTable<ModelSummary>(Tables.Of);
         RegisterTable<LoadingReport>(Tables.Of);
+        RegisterTable<TrainingResult>(Tables.Of);
         RegisterTable<MulticlassClassificationMetrics>(Tables.Of);
         RegisterTable<ConfusionMatrix>(m => Tables.Of(m));
         Formatter.Register<SvgImage>(image => image.ToHtml(), HtmlFormatter.MimeType);

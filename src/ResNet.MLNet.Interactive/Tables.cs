@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.ML.Data;
 using ResNet.MLNet.Models;
+using ResNet.MLNet.Training;
 using ResNet.MLNet.Weights;
 
 namespace ResNet.MLNet.Interactive;
@@ -39,6 +40,24 @@ public static class Tables
         if (report.HeadNote is not null)
             notes.Add($"head: {report.HeadNote}");
         return new Table($"{report.Source} -> {report.Model}: {verdict}", ["keys", "count", "which"], rows, notes);
+    }
+
+    /// <summary>One row per epoch: losses, accuracies, learning rate, time and throughput; the epoch the model holds is marked.</summary>
+    public static Table Of(TrainingResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var rows = result.History.Select(e => Row(
+            e.Epoch == result.BestEpoch ? $"{e.Epoch} *" : e.Epoch.ToString(CultureInfo.InvariantCulture),
+            Table.Number(e.TrainLoss), Table.Number(e.TrainAccuracy),
+            e.ValidationLoss is double vl ? Table.Number(vl) : "", e.ValidationAccuracy is double va ? Table.Number(va) : "",
+            Table.Number(e.LearningRate, "0.00000"), Table.Number(e.Seconds, "0.0"), Table.Number(e.ImagesPerSecond, "0.0"))).ToList();
+        var notes = new List<string> { $"* the epoch whose weights the model holds{(result.StoppedEarly ? " (stopped early)" : "")}" };
+        if (result.ResumedFromEpoch > 0)
+            notes.Add($"resumed after epoch {result.ResumedFromEpoch}");
+        if (result.Cancelled)
+            notes.Add("cancelled; the unfinished epoch was rolled back");
+        return new Table($"training history: {result.History.Count} epochs, {result.History.Sum(e => e.Seconds):0.0} s",
+            ["epoch", "train loss", "train acc", "val loss", "val acc", "learning rate", "seconds", "images/s"], rows, notes);
     }
 
     /// <summary>Micro and macro accuracy, log-loss and its reduction, and top-K accuracy when it was asked for.</summary>

@@ -40,6 +40,8 @@ public class NotebookFormatTests
         Assert.Contains(new PackageDirective("ResNet.MLNet", "0.1.0"), first.Packages);
         Assert.Contains(new PackageDirective("ResNet.MLNet.Interactive", "0.1.0"), first.Packages);
         Assert.All(notebook.CodeCells.Skip(1), cell => Assert.Empty(NotebookDirectives.Split(cell.Source).Packages));
+        Assert.All(notebook.CodeCells, cell => Assert.False(cell.Source.Split('\n').Any(line => line.StartsWith("using var ", StringComparison.Ordinal)),
+            $"cell {cell.Number}: a using declaration at the top of a cell does not compile in a notebook (script) cell; use a using block."));
     }
 
     [Theory]
