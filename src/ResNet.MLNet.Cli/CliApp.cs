@@ -14,6 +14,8 @@ public static class CliApp
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(ConvertCommand.Create());
         root.Subcommands.Add(ExportOnnxCommand.Create());
+        root.Subcommands.Add(FinetuneCommand.Create());
+        root.Subcommands.Add(EvaluateCommand.Create());
         var config = new InvocationConfiguration { Output = output ?? Console.Out, Error = error ?? Console.Error };
         return root.Parse(args).Invoke(config);
     }

@@ -25,9 +25,8 @@ internal sealed class BatchedModelTransformer : ITransformer
 {
     private readonly IBatchModel model;
 
-    public BatchedModelTransformer(IBatchModel model, string inputColumn, string outputColumn, int batchSize, string? pathColumn, string? argMaxColumn = null)
+    public BatchedModelTransformer(IBatchModel model, string inputColumn, string outputColumn, int batchSize, string? pathColumn)
     {
-        ArgMaxColumn = argMaxColumn;
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         this.model = model;
         InputColumn = inputColumn;
@@ -43,9 +42,6 @@ internal sealed class BatchedModelTransformer : ITransformer
     /// <summary>A text column naming each row's file, quoted in errors when present.</summary>
     public string? PathColumn { get; }
 
-    /// <summary>When set, an Int64 column of this name holds the index of each row's largest output (a classifier's prediction).</summary>
-    public string? ArgMaxColumn { get; }
-
     public bool IsRowToRowMapper => true;
 
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
@@ -58,8 +54,6 @@ internal sealed class BatchedModelTransformer : ITransformer
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(inputSchema);
         builder.AddColumn(OutputColumn, new VectorDataViewType(NumberDataViewType.Single, model.OutputLength));
-        if (ArgMaxColumn is not null)
-            builder.AddColumn(ArgMaxColumn, NumberDataViewType.Int64);
         return builder.ToSchema();
     }
 
@@ -73,44 +67,7 @@ internal sealed class BatchedModelTransformer : ITransformer
     /// <summary>Runs the model on rows and wraps any failure with the row (and file) at fault.</summary>
     private void Score(float[] input, int rows, float[] output) => model.Run(input.AsSpan(0, rows * model.InputLength), rows, output.AsSpan(0, rows * model.OutputLength));
 
-    private static InvalidDataException RowError(long row, string? path, Exception inner) => new(
-        $"Could not read the image at row {row}{(path is null ? "" : $" ('{path}')")}: {Innermost(inner).Message}", inner);
-
-    private static Exception Innermost(Exception e)
-    {
-        while (e.InnerException is not null)
-            e = e.InnerException;
-        return e;
-    }
-
-    /// <summary>
-    /// Finds the row whose image file cannot be decoded, from <paramref name="fromRow"/> on, by reading the path column
-    /// with a fresh cursor (ML.NET's parallel image cursors report failures ahead of the row they belong to).
-    /// </summary>
-    private (long Row, string? Path) FindUnreadableImage(IDataView input, long fromRow)
-    {
-        if (PathColumn is null || input.Schema.GetColumnOrNull(PathColumn) is not { Type: TextDataViewType } column)
-            return (fromRow, null);
-        using var cursor = input.GetRowCursor([column]);
-        var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
-        ReadOnlyMemory<char> text = default;
-        while (cursor.MoveNext())
-        {
-            if (cursor.Position < fromRow)
-                continue;
-            getter(ref text);
-            string path = text.ToString();
-            try
-            {
-                using var image = MLImage.CreateFromFile(path);
-            }
-            catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or InvalidOperationException)
-            {
-                return (cursor.Position, path);
-            }
-        }
-        return (fromRow, null);
-    }
+    private static InvalidDataException RowError(long row, string? path, Exception inner) => ImagePipeline.RowError(row, path, inner);
 
     /// <summary>Reads rows of the input vector (and path) column from a cursor into a buffer.</summary>
     private sealed class RowReader
@@ -264,7 +221,7 @@ internal sealed class BatchedModelTransformer : ITransformer
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                var (row, path) = parent.FindUnreadableImage(input, lookaheadPosition + 1);
+                var (row, path) = ImagePipeline.FindUnreadableImage(input, parent.PathColumn, lookaheadPosition + 1);
                 throw RowError(row, path, e);
             }
         }
@@ -275,7 +232,7 @@ internal sealed class BatchedModelTransformer : ITransformer
                 return main.GetGetter<TValue>(main.Schema[column.Index]);
             if (!outputActive)
                 throw new InvalidOperationException($"Column '{column.Name}' was not requested when the cursor was created.");
-            return parent.OutputGetter<TValue>(column, column.Index - inputCount, () => outputBuffer.AsSpan((int)(position - batchStart) * parent.model.OutputLength, parent.model.OutputLength));
+            return OutputGetter<TValue>(column, () => outputBuffer.AsSpan((int)(position - batchStart) * parent.model.OutputLength, parent.model.OutputLength));
         }
 
         protected override void Dispose(bool disposing)
@@ -297,28 +254,16 @@ internal sealed class BatchedModelTransformer : ITransformer
         }
     }
 
-    /// <summary>A getter of computed column <paramref name="computed"/> (0: the output vector, 1: its argmax) over the current row's outputs.</summary>
-    private ValueGetter<TValue> OutputGetter<TValue>(DataViewSchema.Column column, int computed, OutputRow row)
+    /// <summary>A getter of the output vector over the current row's outputs.</summary>
+    private static ValueGetter<TValue> OutputGetter<TValue>(DataViewSchema.Column column, OutputRow row)
     {
-        Delegate getter = computed == 0
-            ? (ValueGetter<VBuffer<float>>)((ref VBuffer<float> dst) =>
-            {
-                var values = row();
-                var editor = VBufferEditor.Create(ref dst, values.Length);
-                values.CopyTo(editor.Values);
-                dst = editor.Commit();
-            })
-            : (ValueGetter<long>)((ref long dst) =>
-            {
-                ReadOnlySpan<float> values = row();
-                int best = 0;
-                for (int i = 1; i < values.Length; i++)
-                {
-                    if (values[i] > values[best])
-                        best = i;
-                }
-                dst = best;
-            });
+        ValueGetter<VBuffer<float>> getter = (ref VBuffer<float> dst) =>
+        {
+            var values = row();
+            var editor = VBufferEditor.Create(ref dst, values.Length);
+            values.CopyTo(editor.Values);
+            dst = editor.Commit();
+        };
         return getter as ValueGetter<TValue>
             ?? throw new InvalidOperationException($"Column '{column.Name}' has type {column.Type}; asked for {typeof(TValue).Name}.");
     }
@@ -362,7 +307,7 @@ internal sealed class BatchedModelTransformer : ITransformer
             if (column.Index < input.Schema.Count)
                 return input.GetGetter<TValue>(input.Schema[column.Index]);
             reader ??= new RowReader(parent, input);
-            return parent.OutputGetter<TValue>(column, column.Index - input.Schema.Count, () =>
+            return OutputGetter<TValue>(column, () =>
             {
                 if (scoredPosition != input.Position)
                 {

@@ -5,19 +5,13 @@ using TorchSharp;
 
 namespace ResNet.MLNet;
 
-/// <summary>
-/// What an image model computes, apart from the network: input size, normalization, output, engine; and, for
-/// classifiers, the Int64 column (<c>PredictedIndexColumn</c>) that holds each row's argmax.
-/// </summary>
+/// <summary>What an image model computes, apart from the network: input size, normalization, output, engine.</summary>
 internal sealed record ImageModelSpec(int ImageSize, IReadOnlyList<float> Mean, IReadOnlyList<float> Std, ResNetOutputKind Output, int Stage,
-    bool L2Normalize, ResNetInferenceEngine Engine, string Device, string? PredictedIndexColumn = null);
+    bool L2Normalize, ResNetInferenceEngine Engine, string Device);
 
 /// <summary>A fitted network ready for ML.NET: the batch engine that runs it and the ONNX graph its saved twin runs.</summary>
-internal sealed class ImageModelEngine(IBatchModel batch, byte[]? onnx, string architectureName, string unsupportedExport, string? predictedIndexColumn) : IDisposable
+internal sealed class ImageModelEngine(IBatchModel batch, byte[]? onnx, string architectureName, string unsupportedExport) : IDisposable
 {
-    /// <summary>The Int64 argmax column the network also produces, if any.</summary>
-    public string? PredictedIndexColumn { get; } = predictedIndexColumn;
-
     public IBatchModel Batch { get; } = batch;
 
     /// <summary>
@@ -73,7 +67,6 @@ internal static class ImageModelEngines
                     Normalization = new InputNormalization(spec.Mean, spec.Std),
                     InputName = pixels,
                     OutputName = outputColumn,
-                    PredictedIndexName = spec.PredictedIndexColumn,
                     ImageHeight = spec.ImageSize,
                     ImageWidth = spec.ImageSize,
                     SingleRow = singleRow,
@@ -101,23 +94,33 @@ internal static class ImageModelEngines
                 model.to(device);
             batch = new TorchModelEngine(model, ownsModel, spec.ImageSize, spec.Mean, spec.Std, spec.Output, spec.Stage, spec.L2Normalize, device);
         }
-        return new ImageModelEngine(batch, onnx, model.Options.Name, unsupported, spec.PredictedIndexColumn);
+        return new ImageModelEngine(batch, onnx, model.Options.Name, unsupported);
     }
 
     /// <summary>
     /// The in-memory chain (ML.NET resize and pixel extraction, the batched network, cleanup) and a factory of its
     /// saved twin (the same with ML.NET's OnnxTransformer in place of the network).
     /// </summary>
+    /// <remarks>
+    /// <c>postprocess</c>: fits the step appended after the network in both chains (a classifier's head), or null;
+    /// <c>temporaryColumns</c>: further columns to drop at the end.
+    /// </remarks>
     public static (ITransformer Live, Func<SavedTwin> Twin) BuildChains(TransformsCatalog catalog, IDataView input, string inputColumn, string outputColumn,
-        ImageModelEngine engine, int imageSize, ImageResizeMode mode, int batchSize, string? pathColumn, int channels)
+        ImageModelEngine engine, int imageSize, ImageResizeMode mode, int batchSize, string? pathColumn, int channels,
+        Func<IDataView, ITransformer>? postprocess = null, params string[] temporaryColumns)
     {
         string resized = ResizedColumn(outputColumn);
         string pixels = PixelsColumn(outputColumn);
         var preprocess = ImagePipeline.Preprocess(catalog, inputColumn, resized, pixels, imageSize, mode, channels).Fit(input);
         var preprocessed = preprocess.Transform(input);
-        var network = new BatchedModelTransformer(engine.Batch, pixels, outputColumn, batchSize, pathColumn, engine.PredictedIndexColumn);
-        var cleanup = catalog.DropColumns(resized, pixels).Fit(network.Transform(preprocessed));
-        var live = new TransformerChain<ITransformer>(preprocess, network, cleanup);
+        var network = new BatchedModelTransformer(engine.Batch, pixels, outputColumn, batchSize, pathColumn);
+        var scored = network.Transform(preprocessed);
+        var post = postprocess?.Invoke(scored);
+        if (post is not null)
+            scored = post.Transform(scored);
+        var cleanup = catalog.DropColumns([resized, pixels, .. temporaryColumns]).Fit(scored);
+        ITransformer[] Chain(ITransformer model) => post is null ? [preprocess, model, cleanup] : [preprocess, model, post, cleanup];
+        var live = new TransformerChain<ITransformer>(Chain(network));
 
         SavedTwin Twin()
         {
@@ -127,10 +130,9 @@ internal static class ImageModelEngines
             File.WriteAllBytes(file, engine.Onnx);
             try
             {
-                string[] outputs = engine.PredictedIndexColumn is { } index ? [outputColumn, index] : [outputColumn];
-                var onnx = catalog.ApplyOnnxModel(outputs, [pixels], file,
+                var onnx = catalog.ApplyOnnxModel([outputColumn], [pixels], file,
                     new Dictionary<string, int[]> { [pixels] = [1, channels, imageSize, imageSize] }, gpuDeviceId: null, fallbackToCpu: false).Fit(preprocessed);
-                return new SavedTwin(new TransformerChain<ITransformer>(preprocess, onnx, cleanup), onnx, file);
+                return new SavedTwin(new TransformerChain<ITransformer>(Chain(onnx)), onnx, file);
             }
             catch
             {

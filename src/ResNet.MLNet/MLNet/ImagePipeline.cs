@@ -21,20 +21,63 @@ internal static class ImagePipeline
                 $"Schema mismatch for input column '{column}': expected Image (from mlContext.Transforms.LoadImages), got {Describe(col)}.");
     }
 
-    /// <summary>The estimators that turn image column <paramref name="input"/> into the planar pixel vector <paramref name="pixels"/>.</summary>
+    /// <summary>
+    /// The estimators that turn image column <paramref name="input"/> into the planar pixel vector <paramref name="pixels"/>:
+    /// floats in [0, 1], or bytes with <paramref name="asBytes"/> (for loading training images compactly).
+    /// </summary>
     public static IEstimator<ITransformer> Preprocess(TransformsCatalog transforms, string input, string resized, string pixels, int size,
-        ImageResizeMode mode, int channels)
+        ImageResizeMode mode, int channels, bool asBytes = false)
     {
+        float scale = asBytes ? 1f : 1f / 255;
         var kind = mode == ImageResizeMode.CenterCrop ? ImageResizingEstimator.ResizingKind.IsoCrop : ImageResizingEstimator.ResizingKind.Fill;
         var chain = transforms.ResizeImages(resized, size, size, input, kind, ImageResizingEstimator.Anchor.Center);
         if (channels == 1)
             return chain
                 .Append(transforms.ConvertToGrayscale(resized, resized))
-                .Append(transforms.ExtractPixels(pixels, resized, ImagePixelExtractingEstimator.ColorBits.Red, interleavePixelColors: false, scaleImage: 1f / 255));
+                .Append(transforms.ExtractPixels(pixels, resized, ImagePixelExtractingEstimator.ColorBits.Red, interleavePixelColors: false,
+                    scaleImage: scale, outputAsFloatArray: !asBytes));
         if (channels != 3)
             throw new ArgumentException($"Images can feed networks with 1 or 3 input channels; this one has {channels}.", nameof(channels));
         return chain.Append(transforms.ExtractPixels(pixels, resized, ImagePixelExtractingEstimator.ColorBits.Rgb,
-            ImagePixelExtractingEstimator.ColorsOrder.ARGB, interleavePixelColors: false, scaleImage: 1f / 255));
+            ImagePixelExtractingEstimator.ColorsOrder.ARGB, interleavePixelColors: false, scaleImage: scale, outputAsFloatArray: !asBytes));
+    }
+
+    /// <summary>An error naming the row and, when known, the image file at fault.</summary>
+    public static InvalidDataException RowError(long row, string? path, Exception inner)
+    {
+        var innermost = inner;
+        while (innermost.InnerException is not null)
+            innermost = innermost.InnerException;
+        return new InvalidDataException($"Could not read the image at row {row}{(path is null ? "" : $" ('{path}')")}: {innermost.Message}", inner);
+    }
+
+    /// <summary>
+    /// Finds the row whose image file cannot be decoded, from <paramref name="fromRow"/> on, by reading the path column
+    /// with a fresh cursor (ML.NET's parallel image cursors report failures ahead of the row they belong to).
+    /// </summary>
+    public static (long Row, string? Path) FindUnreadableImage(IDataView input, string? pathColumn, long fromRow)
+    {
+        if (pathColumn is null || input.Schema.GetColumnOrNull(pathColumn) is not { Type: TextDataViewType } column)
+            return (fromRow, null);
+        using var cursor = input.GetRowCursor([column]);
+        var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
+        ReadOnlyMemory<char> text = default;
+        while (cursor.MoveNext())
+        {
+            if (cursor.Position < fromRow)
+                continue;
+            getter(ref text);
+            string path = text.ToString();
+            try
+            {
+                using var image = MLImage.CreateFromFile(path);
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                return (cursor.Position, path);
+            }
+        }
+        return (fromRow, null);
     }
 
     internal static string Describe(SchemaShape.Column column) => column.Kind switch

@@ -21,21 +21,20 @@ internal static class SchemaShapes
     /// <summary>The shape of a schema's visible columns.</summary>
     public static SchemaShape Of(DataViewSchema schema) => new(schema.Where(c => !c.IsHidden).Select(c => c.Type switch
     {
-        VectorDataViewType { Size: > 0 } v => Shape(c.Name, SchemaShape.Column.VectorKind.Vector, v.ItemType),
-        VectorDataViewType v => Shape(c.Name, SchemaShape.Column.VectorKind.VariableVector, v.ItemType),
-        var t => Shape(c.Name, SchemaShape.Column.VectorKind.Scalar, t),
+        VectorDataViewType { Size: > 0 } v => Column(c.Name, SchemaShape.Column.VectorKind.Vector, ItemOf(v.ItemType), v.ItemType is KeyDataViewType),
+        VectorDataViewType v => Column(c.Name, SchemaShape.Column.VectorKind.VariableVector, ItemOf(v.ItemType), v.ItemType is KeyDataViewType),
+        var t => Column(c.Name, SchemaShape.Column.VectorKind.Scalar, ItemOf(t), t is KeyDataViewType),
     }));
 
-    /// <summary>As ML.NET shapes a column: a key column has its raw integer type as item type and is marked as a key.</summary>
-    private static SchemaShape.Column Shape(string name, SchemaShape.Column.VectorKind kind, DataViewType itemType) => itemType is KeyDataViewType key
-        ? Column(name, kind, Type.GetTypeCode(key.RawType) switch
-        {
-            TypeCode.Byte => NumberDataViewType.Byte,
-            TypeCode.UInt16 => NumberDataViewType.UInt16,
-            TypeCode.UInt64 => NumberDataViewType.UInt64,
-            _ => NumberDataViewType.UInt32,
-        }, isKey: true)
-        : Column(name, kind, itemType);
+    /// <summary>A schema shape describes a key column by its raw integer type and the key flag.</summary>
+    private static DataViewType ItemOf(DataViewType type) => type switch
+    {
+        KeyDataViewType { RawType: var raw } when raw == typeof(byte) => NumberDataViewType.Byte,
+        KeyDataViewType { RawType: var raw } when raw == typeof(ushort) => NumberDataViewType.UInt16,
+        KeyDataViewType { RawType: var raw } when raw == typeof(ulong) => NumberDataViewType.UInt64,
+        KeyDataViewType => NumberDataViewType.UInt32,
+        _ => type,
+    };
 
     /// <summary>The visible column of that name, if any.</summary>
     public static SchemaShape.Column? Find(SchemaShape shape, string name) =>

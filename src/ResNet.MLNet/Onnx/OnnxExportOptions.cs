@@ -45,15 +45,9 @@ public sealed record OnnxExportOptions
     public string OutputName { get; init; } = "output";
 
     /// <summary>
-    /// When set, a second graph output of this name holds each row's predicted class index (int64 ArgMax over the
-    /// logits or probabilities; shape [batch]). Needs <see cref="Output"/> other than Features. Default null.
-    /// </summary>
-    public string? PredictedIndexName { get; init; }
-
-    /// <summary>
     /// Export for one row at a time, as ML.NET's <c>OnnxTransformer</c> scores: the input batch is fixed to 1 and the
-    /// outputs drop the batch axis (scores [width], predicted index a scalar), so ML.NET sees <c>Vector&lt;Single, width&gt;</c>
-    /// and an <c>Int64</c> scalar. Default false (dynamic batch).
+    /// output drops the batch axis, so ML.NET sees <c>Vector&lt;Single, width&gt;</c> rather than <c>Vector&lt;Single, 1, width&gt;</c>.
+    /// Default false (dynamic batch).
     /// </summary>
     public bool SingleRow { get; init; }
 
@@ -83,9 +77,6 @@ public sealed record OnnxExportOptions
             throw new ArgumentException($"{nameof(InputName)} must not be empty.", nameof(InputName));
         if (string.IsNullOrWhiteSpace(OutputName) || OutputName == InputName)
             throw new ArgumentException($"{nameof(OutputName)} must be non-empty and differ from {nameof(InputName)}; got '{OutputName}'.", nameof(OutputName));
-        if (PredictedIndexName is not null && (Output == OnnxOutputKind.Features || string.IsNullOrWhiteSpace(PredictedIndexName)
-                || PredictedIndexName == InputName || PredictedIndexName == OutputName))
-            throw new ArgumentException($"{nameof(PredictedIndexName)} needs class scores ({nameof(Output)} = Logits or Probabilities) and a name of its own; got '{PredictedIndexName}' with {nameof(Output)} = {Output}.", nameof(PredictedIndexName));
         if (ImageHeight < 1 || ImageWidth < 1)
             throw new ArgumentException($"{nameof(ImageHeight)} and {nameof(ImageWidth)} must be positive, or null for a dynamic size; got {ImageHeight} and {ImageWidth}.", nameof(ImageHeight));
     }

@@ -64,22 +64,14 @@ internal sealed class OnnxGraphBuilder
     /// The graph. The value <paramref name="result"/> is renamed to <see cref="OutputName"/>, so the last node
     /// writes the graph output directly.
     /// </summary>
-    public OnnxGraph Build(string name, OnnxValueInfo input, string result, OnnxValueInfo output, params OnnxValueInfo[] extraOutputs)
+    public OnnxGraph Build(string name, OnnxValueInfo input, string result, OnnxValueInfo output)
     {
         if (input.Name != InputName || output.Name != OutputName)
             throw new ArgumentException($"The graph was built for input '{InputName}' and output '{OutputName}'.");
         string Rename(string value) => value == result ? OutputName : value;
         var renamed = nodes.Select(n => n with { Inputs = n.Inputs.Select(Rename).ToArray(), Outputs = n.Outputs.Select(Rename).ToArray() }).ToArray();
-        return new OnnxGraph(name, renamed, initializers.ToArray(), [input], [output, .. extraOutputs]);
+        return new OnnxGraph(name, renamed, initializers.ToArray(), [input], [output]);
     }
-
-    /// <summary>Reserves an exact value name for a further graph output; fails if it is taken.</summary>
-    public string Reserve(string name) =>
-        names.Add(name) ? name : throw new ArgumentException($"The ONNX value name '{name}' is already used in the graph.", nameof(name));
-
-    /// <summary>Adds a node whose single output has exactly the reserved name <paramref name="output"/>.</summary>
-    public void NodeTo(string opType, string output, IReadOnlyList<string> inputs, params OnnxAttribute[] attributes) =>
-        nodes.Add(new OnnxNode(opType, output, inputs, [output], attributes));
 
     private string Claim(string name)
     {

@@ -59,28 +59,13 @@ public static class ResNetOnnx
         var input = new OnnxValueInfo(options.InputName, OnnxDataType.Float,
             [batch, network.InChannels, Dim(options.ImageHeight, "height"), Dim(options.ImageWidth, "width")]);
         int width = options.Output == OnnxOutputKind.Features ? network.NumFeatures : network.NumClasses;
-        OnnxValueInfo[] extra = [];
-        if (options.PredictedIndexName is { } indexName)
-        {
-            string index = graph.Reserve(indexName);
-            if (options.SingleRow)
-            {
-                string argMax = graph.Node("ArgMax", "predicted.argmax", [result], OnnxAttribute.Int("axis", 1), OnnxAttribute.Int("keepdims", 0));
-                graph.NodeTo("Reshape", index, [argMax, graph.Int64Constant("predicted.scalar_shape")]);
-            }
-            else
-            {
-                graph.NodeTo("ArgMax", index, [result], OnnxAttribute.Int("axis", 1), OnnxAttribute.Int("keepdims", 0));
-            }
-            extra = [new OnnxValueInfo(indexName, OnnxDataType.Int64, options.SingleRow ? [] : [batch])];
-        }
         if (options.SingleRow)
             result = graph.Node("Reshape", "output.drop_batch", [result, graph.Int64Constant("output.row_shape", width)]);
         var output = new OnnxValueInfo(options.OutputName, OnnxDataType.Float, options.SingleRow ? [width] : [batch, width]);
 
         string version = typeof(ResNetOnnx).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "";
         return new OnnxModel(
-            graph.Build(network.Name, input, result, output, extra),
+            graph.Build(network.Name, input, result, output),
             IrVersion,
             OpsetVersion,
             ProducerName: "ResNet.MLNet",

@@ -162,6 +162,9 @@ public sealed class TrainingOptions
     /// <summary>Test seam: runs after a checkpoint's temporary file is complete and before it replaces the last one.</summary>
     internal Action<string>? BeforeCheckpointCommit { get; set; }
 
+    /// <summary>A shallow copy (the same Preprocessing, Augmentation and Progress objects), for callers that adjust a few settings.</summary>
+    public TrainingOptions Copy() => (TrainingOptions)MemberwiseClone();
+
     /// <summary>Checks the options, naming the one at fault.</summary>
     /// <exception cref="ArgumentException">An option is out of range or contradicts another.</exception>
     public void Validate()

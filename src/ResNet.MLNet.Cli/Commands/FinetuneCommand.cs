@@ -1,0 +1,89 @@
+using System.CommandLine;
+using Microsoft.ML;
+using ResNet.MLNet.Models;
+using ResNet.MLNet.Training;
+using Spectre.Console;
+
+namespace ResNet.MLNet.Cli.Commands;
+
+/// <summary><c>resnet-mlnet finetune</c>: the main job — fine-tune on an image folder, evaluate, write the model.</summary>
+internal static class FinetuneCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "Folder with train/ and test/ (or val/) class folders, or class folders only.", Required = true };
+        var arch = new Option<string>("--arch") { Description = "Architecture (see 'summary --list').", DefaultValueFactory = _ => "resnet34" };
+        var weights = new Option<string?>("--weights") { Description = "Pretrained weights (.pth, .safetensors, TorchSharp); the head is re-initialized." };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 10 };
+        var batchSize = new Option<int>("--batch-size") { Description = "Images per step.", DefaultValueFactory = _ => 32 };
+        var imageSize = new Option<int>("--image-size") { Description = "Network input size in pixels.", DefaultValueFactory = _ => 224 };
+        var lr = new Option<float>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 1e-3f };
+        var freezeEpochs = new Option<int>("--freeze-epochs") { Description = "Train the head only for this many epochs first (fastai's fine_tune).", DefaultValueFactory = _ => 0 };
+        var seed = new Option<long>("--seed") { Description = "Seed of initialization, data order and augmentation.", DefaultValueFactory = _ => 1 };
+        var output = new Option<string>("--out") { Description = "Output directory.", DefaultValueFactory = _ => "resnet-finetune" };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the last checkpoint in --out." };
+        var force = new Option<bool>("--force") { Description = "Overwrite --out if it exists." };
+        var command = new Command("finetune", "Fine-tune a ResNet on an image folder, evaluate on the test split, and write model.zip, model.onnx, weights, metrics.json and training-curves.png.")
+        {
+            data, arch, weights, epochs, batchSize, imageSize, lr, freezeEpochs, seed, output, resume, force,
+        };
+        command.SetAction(parse => CliOutput.Guard(parse, () =>
+        {
+            var console = CliOutput.Console(parse);
+            var options = ResNetModels.Options(parse.GetValue(arch)!);
+            var architecture = Enum.GetValues<ResNetArchitecture>().FirstOrDefault(a => ResNetModels.Name(a) == options.Name, (ResNetArchitecture)(-1));
+            if (!Enum.IsDefined(architecture))
+                return CliOutput.Fail(parse, $"finetune supports the named architectures ({string.Join(", ", ResNetModels.Names)}); got '{options.Name}'.");
+
+            using var cancel = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                e.Cancel = true; // finish the step, write the checkpoint, exit cleanly
+                cancel.Cancel();
+            };
+            Console.CancelKeyPress += onCancel;
+            try
+            {
+                var training = new TrainingOptions
+                {
+                    Epochs = parse.GetValue(epochs),
+                    BatchSize = parse.GetValue(batchSize),
+                    LearningRate = parse.GetValue(lr),
+                    FreezeEpochs = parse.GetValue(freezeEpochs),
+                    Freeze = parse.GetValue(freezeEpochs) > 0 ? FreezeMode.HeadOnly : FreezeMode.None,
+                    Seed = parse.GetValue(seed),
+                    Preprocessing = new Preprocessing { ImageSize = parse.GetValue(imageSize) },
+                    CancellationToken = cancel.Token,
+                };
+                var job = new FineTuneOptions
+                {
+                    DataFolder = parse.GetValue(data)!,
+                    OutputDirectory = parse.GetValue(output)!,
+                    Architecture = architecture,
+                    WeightsPath = parse.GetValue(weights),
+                    Training = training,
+                    Resume = parse.GetValue(resume),
+                    Force = parse.GetValue(force),
+                };
+                console.MarkupLine($"Fine-tuning [bold]{options.Name}[/] on [bold]{Markup.Escape(job.DataFolder)}[/] ({training.Epochs} epochs, batch {training.BatchSize}, {training.Preprocessing.ImageSize}px) -> {Markup.Escape(Path.GetFullPath(job.OutputDirectory))}");
+                FineTuneResult? result = null;
+                TrainingProgressView.Run(console, training, () => result = ImageFolderFineTuning.Run(new MLContext(seed: (int)job.Training.Seed), job));
+                string outDir = Path.GetFullPath(job.OutputDirectory);
+                TrainingCurves.Save(Path.Combine(outDir, "training-curves.png"), result!.Training.History, options.Name);
+                if (result.Metrics is null)
+                {
+                    console.MarkupLine($"[yellow]Interrupted.[/] Completed epochs are checkpointed in {Markup.Escape(Path.Combine(outDir, "checkpoints"))}; continue with the same command and --resume.");
+                    return 130;
+                }
+                MetricsView.Write(console, result.Metrics);
+                console.MarkupLine($"Done in {result.Seconds:F0} s. Wrote model.zip, model.onnx, weights.safetensors, metrics.json, training-curves.png to {Markup.Escape(outDir)}");
+                return 0;
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
+        }));
+        return command;
+    }
+}

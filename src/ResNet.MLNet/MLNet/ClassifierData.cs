@@ -1,0 +1,136 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using ResNet.MLNet.Training;
+
+namespace ResNet.MLNet;
+
+/// <summary>The label column of a classifier: its checks, its classes, and the PredictedLabel key built from an argmax.</summary>
+internal static class LabelColumn
+{
+    /// <summary>Fails like ML.NET when the label is missing or neither a key nor a string.</summary>
+    public static void Check(SchemaShape inputSchema, string column)
+    {
+        if (SchemaShapes.Find(inputSchema, column) is not { } col)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Schema mismatch for input column '{column}': the label column is missing.");
+        bool ok = col.Kind == SchemaShape.Column.VectorKind.Scalar && (col.IsKey || col.ItemType is TextDataViewType);
+        if (!ok)
+            throw new ArgumentOutOfRangeException(nameof(inputSchema),
+                $"Schema mismatch for input column '{column}': expected Key (from MapValueToKey) or String, got {ImagePipeline.Describe(col)}.");
+    }
+
+    /// <summary>Class names in key order: the key's values (or 0..K-1), or the sorted distinct strings of a text label.</summary>
+    public static IReadOnlyList<string> ClassNames(IDataView data, string labelColumn)
+    {
+        var column = data.Schema[labelColumn];
+        if (column.Type is KeyDataViewType key)
+        {
+            if (column.HasKeyValues())
+            {
+                VBuffer<ReadOnlyMemory<char>> names = default;
+                column.GetKeyValues(ref names);
+                return names.DenseValues().Select(n => n.ToString()).ToList();
+            }
+            return Enumerable.Range(0, (int)key.Count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        }
+        var distinct = new SortedSet<string>(StringComparer.Ordinal);
+        using var cursor = data.GetRowCursor([column]);
+        var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
+        ReadOnlyMemory<char> value = default;
+        while (cursor.MoveNext())
+        {
+            getter(ref value);
+            if (!value.IsEmpty)
+                distinct.Add(value.ToString());
+        }
+        return distinct.ToList();
+    }
+
+    /// <summary>A one-column data view of the class names, the <c>keyData</c> that fixes a key's values and order.</summary>
+    public static IDataView KeyData(IReadOnlyList<string> classes) =>
+        new MLContext(seed: 0).Data.LoadFromEnumerable(classes.Select(c => new ClassName { Value = c }));
+
+    private sealed class ClassName
+    {
+        public string Value { get; set; } = "";
+    }
+}
+
+/// <summary>Loads an ML.NET image/label data view into an <see cref="InMemoryImageDataset"/> for training.</summary>
+internal static class ClassifierData
+{
+    /// <summary>
+    /// Resizes every image with ML.NET's transforms (as the fitted pipeline does) to <paramref name="size"/> pixels square,
+    /// keeps the pixels as bytes, and maps labels to class indices.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A label is missing or unknown, or an image cannot be read (file and row named).</exception>
+    public static InMemoryImageDataset Load(TransformsCatalog transforms, IDataView data, string imageColumn, string labelColumn,
+        IReadOnlyList<string> classes, int size, ImageResizeMode mode, int channels, string role)
+    {
+        const string resized = "resnet.train.resized", pixels = "resnet.train.pixels";
+        var view = ImagePipeline.Preprocess(transforms, imageColumn, resized, pixels, size, mode, channels, asBytes: true).Fit(data).Transform(data);
+        var label = view.Schema[labelColumn];
+        var pathColumn = view.Schema.GetColumnOrNull("ImagePath");
+        int perImage = channels * size * size;
+        var bytes = new List<byte>(perImage * (int)Math.Min(data.GetRowCount() ?? 64, 100_000));
+        var labels = new List<long>();
+        var index = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (long)p.i, StringComparer.Ordinal);
+
+        using var cursor = view.GetRowCursor(pathColumn is { } p ? [view.Schema[pixels], label, p] : [view.Schema[pixels], label]);
+        var pixelGetter = cursor.GetGetter<VBuffer<byte>>(view.Schema[pixels]);
+        Func<long> labelOf = LabelReader(cursor, label, index, role);
+        VBuffer<byte> buffer = default;
+        long row = -1;
+        while (Move(cursor, data, pathColumn?.Name, row))
+        {
+            row++;
+            long k = labelOf();
+            pixelGetter(ref buffer);
+            if (buffer.IsDense)
+                bytes.AddRange(buffer.GetValues());
+            else
+                bytes.AddRange(buffer.DenseValues());
+            labels.Add(k);
+        }
+        if (labels.Count == 0)
+            throw new InvalidDataException($"The {role} data has no rows.");
+        return InMemoryImageDataset.FromPixels(bytes.ToArray(), channels, size, size, labels.ToArray(), classes);
+    }
+
+    private static bool Move(DataViewRowCursor cursor, IDataView data, string? pathColumn, long row)
+    {
+        try
+        {
+            return cursor.MoveNext();
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException)
+        {
+            var (bad, path) = ImagePipeline.FindUnreadableImage(data, pathColumn, row + 1);
+            throw ImagePipeline.RowError(bad, path, e);
+        }
+    }
+
+    private static Func<long> LabelReader(DataViewRowCursor cursor, DataViewSchema.Column label, Dictionary<string, long> index, string role)
+    {
+        if (label.Type is KeyDataViewType)
+        {
+            var getter = cursor.GetGetter<uint>(label);
+            return () =>
+            {
+                uint key = 0;
+                getter(ref key);
+                if (key == 0 || key > index.Count)
+                    throw new InvalidDataException($"Row {cursor.Position} of the {role} data has a missing label (column '{label.Name}').");
+                return key - 1;
+            };
+        }
+        var text = cursor.GetGetter<ReadOnlyMemory<char>>(label);
+        return () =>
+        {
+            ReadOnlyMemory<char> value = default;
+            text(ref value);
+            return index.TryGetValue(value.ToString(), out long k)
+                ? k
+                : throw new InvalidDataException($"Row {cursor.Position} of the {role} data has label '{value}' (column '{label.Name}'), which is not one of the classes: {string.Join(", ", index.Keys)}.");
+        };
+    }
+}

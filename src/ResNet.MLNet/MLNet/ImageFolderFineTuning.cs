@@ -1,0 +1,248 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using ResNet.MLNet.Data;
+using ResNet.MLNet.Onnx;
+using ResNet.MLNet.Training;
+using ResNet.MLNet.Weights;
+
+namespace ResNet.MLNet;
+
+/// <summary>Options of <see cref="ImageFolderFineTuning.Run"/>, the toolkit's main job.</summary>
+public sealed class FineTuneOptions
+{
+    /// <summary>
+    /// Folder with <c>train/</c> and <c>test/</c> (or <c>val/</c>) class folders, or class folders only (then
+    /// <see cref="TestFraction"/> of each class is held out for testing).
+    /// </summary>
+    public required string DataFolder { get; init; }
+
+    /// <summary>Where model.zip, model.onnx, weights.safetensors, metrics.json and checkpoints/ go.</summary>
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>Network of the zoo. Default ResNet-34.</summary>
+    public ResNetArchitecture Architecture { get; init; } = ResNetArchitecture.ResNet34;
+
+    /// <summary>Pretrained weights; the head is re-initialized for the classes. Default null.</summary>
+    public string? WeightsPath { get; init; }
+
+    /// <summary>Training options (epochs, batch size, learning rate, input size, freezing, ...). Checkpoints go to OutputDirectory/checkpoints.</summary>
+    public TrainingOptions Training { get; init; } = new();
+
+    /// <summary>With class folders only: the stratified fraction held out as the test split. Default 0.2.</summary>
+    public double TestFraction { get; init; } = 0.2;
+
+    /// <summary>Continue from the last checkpoint in OutputDirectory. Default false.</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>Overwrite an existing OutputDirectory. Default false.</summary>
+    public bool Force { get; init; }
+}
+
+/// <summary>What <see cref="ImageFolderFineTuning.Run"/> produced.</summary>
+/// <param name="Metrics">Test-split metrics (also in metrics.json); null when training was cancelled (resume it with <see cref="FineTuneOptions.Resume"/>).</param>
+/// <param name="Training">Training history and how it ended.</param>
+/// <param name="ModelPath">The ML.NET model (input: ImagePath; outputs: PredictedLabel as the class name, Score).</param>
+/// <param name="Seconds">Wall time of the whole job.</param>
+public sealed record FineTuneResult(ClassificationMetrics? Metrics, TrainingResult Training, string ModelPath, double Seconds);
+
+/// <summary>Micro/macro accuracy, log-loss, per-class figures and confusion matrix of a classifier on a test set.</summary>
+/// <param name="Accuracy">Micro accuracy: the fraction of images classified correctly.</param>
+/// <param name="MacroAccuracy">The mean of the per-class accuracies.</param>
+/// <param name="LogLoss">Mean negative log-likelihood of the true class.</param>
+/// <param name="Classes">Class names, in the order of the matrix.</param>
+/// <param name="PerClass">Per class: precision and recall.</param>
+/// <param name="ConfusionMatrix">Rows: true class; columns: predicted class.</param>
+public sealed record ClassificationMetrics(double Accuracy, double MacroAccuracy, double LogLoss, IReadOnlyList<string> Classes,
+    IReadOnlyList<ClassMetrics> PerClass, IReadOnlyList<IReadOnlyList<int>> ConfusionMatrix)
+{
+    /// <summary>Converts ML.NET's metrics.</summary>
+    public static ClassificationMetrics From(MulticlassClassificationMetrics metrics, IReadOnlyList<string> classes)
+    {
+        var matrix = metrics.ConfusionMatrix;
+        var counts = Enumerable.Range(0, matrix.NumberOfClasses)
+            .Select(r => (IReadOnlyList<int>)Enumerable.Range(0, matrix.NumberOfClasses).Select(c => (int)Math.Round(matrix.Counts[r][c])).ToList()).ToList();
+        var perClass = classes.Select((name, k) => new ClassMetrics(name, matrix.PerClassPrecision[k], matrix.PerClassRecall[k], counts[k].Sum())).ToList();
+        return new ClassificationMetrics(metrics.MicroAccuracy, metrics.MacroAccuracy, metrics.LogLoss, classes, perClass, counts);
+    }
+}
+
+/// <summary>Precision and recall of one class.</summary>
+/// <param name="Class">Class name.</param>
+/// <param name="Precision">Of the images predicted as this class, the fraction that are.</param>
+/// <param name="Recall">Of the images of this class, the fraction found (the class's accuracy).</param>
+/// <param name="Support">Test images of this class.</param>
+public sealed record ClassMetrics(string Class, double Precision, double Recall, int Support);
+
+/// <summary>
+/// The main job: fine-tune a ResNet on an image folder through ML.NET, evaluate it on the test split, and write a
+/// model that scores in plain ML.NET (model.zip), the network as ONNX and safetensors, metrics.json and checkpoints.
+/// </summary>
+public static class ImageFolderFineTuning
+{
+    /// <summary>Name of the key column (class names as key values) kept in model.zip for evaluation.</summary>
+    public const string PredictedLabelKeyColumn = "PredictedLabelKey";
+
+    /// <summary>Runs the job. Cancelling <see cref="TrainingOptions.CancellationToken"/> stops after a checkpoint; the result then says so.</summary>
+    /// <exception cref="IOException">The output directory exists and neither Resume nor Force is set.</exception>
+    public static FineTuneResult Run(MLContext ml, FineTuneOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(ml);
+        ArgumentNullException.ThrowIfNull(options);
+        var clock = Stopwatch.StartNew();
+        string output = PrepareOutput(options);
+        var (trainRows, testRows) = Splits(options);
+
+        var training = options.Training;
+        training.CheckpointDirectory = Path.Combine(output, "checkpoints");
+        training.Resume = options.Resume;
+        var classifierOptions = new ResNetClassifierOptions { Architecture = options.Architecture, WeightsPath = options.WeightsPath, Training = training };
+
+        var train = ml.Data.LoadFromEnumerable(trainRows.Select(ImageRow.From));
+        var test = ml.Data.LoadFromEnumerable(testRows.Select(ImageRow.From));
+        var labels = ml.Transforms.Conversion.MapValueToKey("Label").Fit(train);
+        var loadImages = ml.Transforms.LoadImages("Image", null, "ImagePath").Fit(train);
+        var keyedTrain = loadImages.Transform(labels.Transform(train));
+        using var classifier = ml.MulticlassClassification.Trainers.ResNetClassifier(classifierOptions).Fit(keyedTrain);
+        if (classifier.Training.Cancelled)
+            return new FineTuneResult(null, classifier.Training, Path.Combine(output, "model.zip"), clock.Elapsed.TotalSeconds);
+
+        var scoredTest = classifier.Transform(loadImages.Transform(labels.Transform(test)));
+        var metrics = ClassificationMetrics.From(ml.MulticlassClassification.Evaluate(scoredTest), classifier.ClassNames);
+
+        // model.zip: ImagePath in; PredictedLabel (class name), Score and the key column out.
+        var withKey = ml.Transforms.CopyColumns(PredictedLabelKeyColumn, "PredictedLabel").Fit(scoredTest);
+        var toText = ml.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(withKey.Transform(scoredTest));
+        string modelPath = Path.Combine(output, "model.zip");
+        ml.Model.Save(new TransformerChain<ITransformer>(loadImages, classifier, withKey, toText), train.Schema, modelPath);
+
+        var preprocessing = training.Preprocessing;
+        ResNetOnnx.Export(classifier.Network, Path.Combine(output, "model.onnx"), new OnnxExportOptions
+        {
+            Output = OnnxOutputKind.Probabilities,
+            Normalization = new InputNormalization(preprocessing.Mean, preprocessing.Std),
+            ImageHeight = preprocessing.ImageSize,
+            ImageWidth = preprocessing.ImageSize,
+        });
+        classifier.SaveWeights(Path.Combine(output, "weights.safetensors"));
+        File.WriteAllText(Path.Combine(output, "classes.txt"), string.Join('\n', classifier.ClassNames) + "\n");
+        WriteMetrics(Path.Combine(output, "metrics.json"), metrics, classifier.Training, options);
+        return new FineTuneResult(metrics, classifier.Training, modelPath, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Scores an image folder with a saved model.zip (plain ML.NET) and computes the metrics.</summary>
+    public static ClassificationMetrics Evaluate(MLContext ml, string modelPath, string dataFolder)
+    {
+        var model = ml.Model.Load(modelPath, out _);
+        var rows = HasSplit(dataFolder, out string? testSplit)
+            ? ImageFolder.List(dataFolder, new ImageFolderOptions { Split = testSplit })
+            : ImageFolder.List(dataFolder);
+        var scored = model.Transform(ml.Data.LoadFromEnumerable(rows.Select(ImageRow.From)));
+        var key = scored.Schema[PredictedLabelKeyColumn];
+        VBuffer<ReadOnlyMemory<char>> names = default;
+        key.GetKeyValues(ref names);
+        var classes = names.DenseValues().Select(n => n.ToString()).ToList();
+        var keyed = ml.Transforms.Conversion.MapValueToKey("Label", keyData: LabelColumn.KeyData(classes)).Fit(scored).Transform(scored);
+        var metrics = ml.MulticlassClassification.Evaluate(keyed, predictedLabelColumnName: PredictedLabelKeyColumn);
+        return ClassificationMetrics.From(metrics, classes);
+    }
+
+    private static string PrepareOutput(FineTuneOptions options)
+    {
+        string output = Path.GetFullPath(options.OutputDirectory);
+        if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any())
+        {
+            if (options.Force)
+                Directory.Delete(output, recursive: true);
+            else if (!options.Resume)
+                throw new IOException($"Output directory '{output}' already exists; pass --resume to continue its training or --force to overwrite it.");
+        }
+        else if (options.Resume)
+        {
+            throw new IOException($"Nothing to resume: output directory '{output}' does not exist or is empty.");
+        }
+        Directory.CreateDirectory(output);
+        return output;
+    }
+
+    private static (IReadOnlyList<ImageFolderEntry> Train, IReadOnlyList<ImageFolderEntry> Test) Splits(FineTuneOptions options)
+    {
+        string folder = options.DataFolder;
+        if (!Directory.Exists(folder))
+            throw new DirectoryNotFoundException($"Data folder '{Path.GetFullPath(folder)}' does not exist.");
+        if (HasSplit(folder, out string? testSplit))
+        {
+            var train = ImageFolder.List(folder, new ImageFolderOptions { Split = "train" });
+            var test = ImageFolder.List(folder, new ImageFolderOptions { Split = testSplit });
+            CheckClasses(folder, "train", train, null);
+            CheckClasses(folder, testSplit!, test, train);
+            return (train, test);
+        }
+        var all = ImageFolder.List(folder);
+        CheckClasses(folder, null, all, null);
+        return StratifiedSplit(all, options.TestFraction, options.Training.Seed);
+    }
+
+    private static bool HasSplit(string folder, out string? testSplit)
+    {
+        testSplit = new[] { "test", "val" }.FirstOrDefault(s => Directory.Exists(Path.Combine(folder, s)));
+        return Directory.Exists(Path.Combine(folder, "train")) && testSplit is not null;
+    }
+
+    private static void CheckClasses(string folder, string? split, IReadOnlyList<ImageFolderEntry> rows, IReadOnlyList<ImageFolderEntry>? train)
+    {
+        var empty = ImageFolder.EmptyClasses(folder, new ImageFolderOptions { Split = split });
+        string where = split is null ? $"'{folder}'" : $"'{Path.Combine(folder, split)}'";
+        if (empty.Count > 0)
+            throw new InvalidDataException($"Class folder(s) {string.Join(", ", empty.Select(e => $"'{e}'"))} in {where} hold no images.");
+        var classes = rows.Select(r => r.Label).Distinct().ToList();
+        if (train is null && classes.Count < 2)
+            throw new InvalidDataException($"{where} has {classes.Count} class folder(s); a classifier needs at least two.");
+        var unknown = train is null ? [] : classes.Except(train.Select(r => r.Label)).ToList();
+        if (unknown.Count > 0)
+            throw new InvalidDataException($"Class(es) {string.Join(", ", unknown)} in {where} do not exist in the training split.");
+    }
+
+    private static (IReadOnlyList<ImageFolderEntry>, IReadOnlyList<ImageFolderEntry>) StratifiedSplit(IReadOnlyList<ImageFolderEntry> rows, double fraction, long seed)
+    {
+        var random = new Random(unchecked((int)seed));
+        var train = new List<ImageFolderEntry>();
+        var test = new List<ImageFolderEntry>();
+        foreach (var group in rows.GroupBy(r => r.Label))
+        {
+            var items = group.OrderBy(_ => random.Next()).ToList();
+            int held = (int)Math.Round(items.Count * fraction);
+            if (held < 1 || held >= items.Count)
+                throw new InvalidDataException($"Class '{group.Key}' has {items.Count} image(s): holding out {fraction:P0} for testing leaves a split without it.");
+            test.AddRange(items.Take(held));
+            train.AddRange(items.Skip(held));
+        }
+        return (train.OrderBy(r => r.Label, StringComparer.Ordinal).ThenBy(r => r.ImagePath, StringComparer.Ordinal).ToList(),
+                test.OrderBy(r => r.Label, StringComparer.Ordinal).ThenBy(r => r.ImagePath, StringComparer.Ordinal).ToList());
+    }
+
+    /// <summary>JSON as the toolkit writes it: snake_case names (accuracy, macro_accuracy, per_class, ...), indented.</summary>
+    public static JsonSerializerOptions Json { get; } = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
+
+    private static void WriteMetrics(string path, ClassificationMetrics metrics, TrainingResult training, FineTuneOptions options)
+    {
+        var report = new MetricsFile(Models.ResNetModels.Name(options.Architecture), metrics.Accuracy, metrics.MacroAccuracy, metrics.LogLoss,
+            metrics.Classes, metrics.PerClass, metrics.ConfusionMatrix, training.History, training.BestEpoch, training.StoppedEarly);
+        string temp = path + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(report, Json));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private sealed record MetricsFile(string Arch, double Accuracy, double MacroAccuracy, double LogLoss, IReadOnlyList<string> Classes,
+        IReadOnlyList<ClassMetrics> PerClass, IReadOnlyList<IReadOnlyList<int>> ConfusionMatrix, IReadOnlyList<EpochMetrics> Epochs, int BestEpoch,
+        bool StoppedEarly);
+
+    private sealed class ImageRow
+    {
+        public string ImagePath { get; set; } = "";
+        public string Label { get; set; } = "";
+
+        public static ImageRow From(ImageFolderEntry entry) => new() { ImagePath = entry.ImagePath, Label = entry.Label };
+    }
+}

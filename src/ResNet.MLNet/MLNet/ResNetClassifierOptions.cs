@@ -1,0 +1,77 @@
+using Microsoft.ML;
+using ResNet.MLNet.Training;
+
+namespace ResNet.MLNet;
+
+/// <summary>Options of <c>mlContext.MulticlassClassification.Trainers.ResNetClassifier</c>. Every property has a documented default.</summary>
+public sealed class ResNetClassifierOptions
+{
+    /// <summary>Label column: a key (after <c>MapValueToKey</c>, as ML.NET trainers expect) or, as a convenience, a string. Default "Label".</summary>
+    public string LabelColumnName { get; set; } = "Label";
+
+    /// <summary>Image column (from <c>LoadImages</c>). Default "Image".</summary>
+    public string ImageColumnName { get; set; } = "Image";
+
+    /// <summary>Output column of class probabilities, <c>Vector&lt;Single&gt;</c> of the class count. Default "Score".</summary>
+    public string ScoreColumnName { get; set; } = "Score";
+
+    /// <summary>Output key column whose key values are the class names. Default "PredictedLabel".</summary>
+    public string PredictedLabelColumnName { get; set; } = "PredictedLabel";
+
+    /// <summary>Architecture of the zoo. Default <see cref="ResNetArchitecture.ResNet50"/>. Ignored when <see cref="Model"/> is set.</summary>
+    public ResNetArchitecture Architecture { get; set; } = ResNetArchitecture.ResNet50;
+
+    /// <summary>
+    /// A network built in code to train instead of <see cref="Architecture"/>; its head is replaced for the class count.
+    /// The toolkit trains it in place and does not dispose it. Default null.
+    /// </summary>
+    public Models.ResNet? Model { get; set; }
+
+    /// <summary>Pretrained weights (.pth, .safetensors or TorchSharp format). The head is re-initialized for the class count. Default null (train from scratch).</summary>
+    public string? WeightsPath { get; set; }
+
+    /// <summary>A fitted classifier whose weights seed this fit (continue training). Its classes must be the same. Default null.</summary>
+    public ResNetClassifierTransformer? InitialModel { get; set; }
+
+    /// <summary>How images reach the input size (<see cref="TrainingOptions.Preprocessing"/>). Default <see cref="ImageResizeMode.CenterCrop"/>.</summary>
+    public ImageResizeMode ResizeMode { get; set; } = ImageResizeMode.CenterCrop;
+
+    /// <summary>
+    /// Epochs, batch size, optimizer, schedule, freezing, augmentation, input size and normalization, early stopping,
+    /// checkpoints, progress and cancellation; see <see cref="TrainingOptions"/>. Its seed is replaced by one drawn from
+    /// the MLContext unless <see cref="Seed"/> is set.
+    /// </summary>
+    public TrainingOptions Training { get; set; } = new();
+
+    /// <summary>Held-out data with the same columns, for validation metrics and early stopping. Default null.</summary>
+    public IDataView? ValidationSet { get; set; }
+
+    /// <summary>Without <see cref="ValidationSet"/>: the fraction of training images held out (stratified) for validation. Default 0 (none).</summary>
+    public double ValidationFraction { get; set; }
+
+    /// <summary>Seed of initialization, data order and augmentation. Default null: drawn from the MLContext's seed.</summary>
+    public long? Seed { get; set; }
+
+    /// <summary>Engine that scores the fitted model in ML.NET pipelines. Default <see cref="ResNetInferenceEngine.OnnxRuntime"/>.</summary>
+    public ResNetInferenceEngine Engine { get; set; } = ResNetInferenceEngine.OnnxRuntime;
+
+    /// <summary>Checks the options, naming the one at fault.</summary>
+    /// <exception cref="ArgumentException">An option is out of range or contradicts another.</exception>
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Training, nameof(Training));
+        Training.Validate();
+        foreach (var (name, value) in new[] { (nameof(LabelColumnName), LabelColumnName), (nameof(ImageColumnName), ImageColumnName),
+                     (nameof(ScoreColumnName), ScoreColumnName), (nameof(PredictedLabelColumnName), PredictedLabelColumnName) })
+        {
+            if (string.IsNullOrWhiteSpace(value))
+                throw new ArgumentException($"{name} must be set.", name);
+        }
+        if (ValidationFraction is < 0 or >= 1)
+            throw new ArgumentException($"{nameof(ValidationFraction)} must be in [0, 1); got {ValidationFraction}.", nameof(ValidationFraction));
+        if (Training.EarlyStopping is not null && ValidationSet is null && ValidationFraction == 0)
+            throw new ArgumentException($"Early stopping needs validation data: set {nameof(ValidationSet)} or {nameof(ValidationFraction)}.", nameof(ValidationSet));
+        if (WeightsPath is not null && !File.Exists(WeightsPath))
+            throw new FileNotFoundException($"Weights file '{Path.GetFullPath(WeightsPath)}' does not exist.", WeightsPath);
+    }
+}

@@ -1,0 +1,68 @@
+using System.Text.Json;
+using ResNet.MLNet.Tests.TestSupport;
+
+namespace ResNet.MLNet.Tests.Cli;
+
+public class FinetuneCommandTests
+{
+    [Fact]
+    public void Finetune_writes_the_model_metrics_and_curves_and_evaluate_agrees()
+    {
+        string outDir = Path.Combine(Path.GetTempPath(), $"finetune-{Guid.NewGuid():N}");
+        try
+        {
+            var (code, output, error) = CliRunner.Run("finetune", "--data", Repo.SampleData, "--arch", "cifar_resnet20", "--image-size", "28",
+                "--epochs", "2", "--batch-size", "32", "--lr", "0.003", "--out", outDir);
+            Assert.True(code == 0, error + output);
+            foreach (string file in new[] { "model.zip", "model.onnx", "weights.safetensors", "metrics.json", "training-curves.png", "classes.txt" })
+                Assert.True(File.Exists(Path.Combine(outDir, file)), $"{file} missing");
+            Assert.Contains("confusion matrix", output);
+
+            var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "metrics.json"))).RootElement;
+            double accuracy = metrics.GetProperty("accuracy").GetDouble();
+            Assert.Equal(2, metrics.GetProperty("epochs").GetArrayLength());
+            Assert.Equal(10, metrics.GetProperty("per_class").GetArrayLength());
+            Assert.Equal(10, metrics.GetProperty("confusion_matrix").GetArrayLength());
+            Assert.True(metrics.GetProperty("log_loss").GetDouble() > 0);
+
+            var (evalCode, evalOutput, evalError) = CliRunner.Run("evaluate", "--model", Path.Combine(outDir, "model.zip"), "--data", Repo.SampleData, "--json");
+            Assert.True(evalCode == 0, evalError);
+            Assert.Equal(accuracy, JsonDocument.Parse(evalOutput).RootElement.GetProperty("accuracy").GetDouble(), 6);
+
+            // An existing output directory is never overwritten by accident.
+            var (again, _, againError) = CliRunner.Run("finetune", "--data", Repo.SampleData, "--arch", "cifar_resnet20", "--out", outDir);
+            Assert.Equal(1, again);
+            Assert.Contains("--resume", againError);
+            Assert.Contains("--force", againError);
+        }
+        finally
+        {
+            if (Directory.Exists(outDir))
+                Directory.Delete(outDir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Bad_folders_fail_with_a_clear_message()
+    {
+        var (code, _, error) = CliRunner.Run("finetune", "--data", "/nonexistent/images", "--out", Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString()));
+        Assert.Equal(1, code);
+        Assert.Contains("'/nonexistent/images' does not exist", error);
+
+        string dir = Directory.CreateTempSubdirectory("one-class").FullName;
+        try
+        {
+            string cls = Directory.CreateDirectory(Path.Combine(dir, "only")).FullName;
+            File.Copy(Directory.GetFiles(Path.Combine(Repo.SampleData, "test", "bag"))[0], Path.Combine(cls, "a.png"));
+            Directory.CreateDirectory(Path.Combine(dir, "empty"));
+            var (emptyCode, _, emptyError) = CliRunner.Run("finetune", "--data", dir, "--out", Path.Combine(dir, "out"));
+            Assert.Equal(1, emptyCode);
+            Assert.Contains("'empty'", emptyError);
+            Assert.Contains("hold no images", emptyError);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

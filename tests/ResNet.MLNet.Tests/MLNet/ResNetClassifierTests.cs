@@ -1,0 +1,133 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using ResNet.MLNet.Data;
+using ResNet.MLNet.Tests.TestSupport;
+using ResNet.MLNet.Training;
+using Xunit.Abstractions;
+
+namespace ResNet.MLNet.Tests.MLNet;
+
+public class ResNetClassifierTests(ITestOutputHelper output)
+{
+    /// <summary>A CIFAR ResNet-20 at 28 px for a few epochs: seconds on two cores.</summary>
+    internal static ResNetClassifierOptions Tiny(int epochs = 3) => new()
+    {
+        Architecture = ResNetArchitecture.CifarResNet20,
+        Training = new TrainingOptions
+        {
+            Epochs = epochs,
+            BatchSize = 32,
+            LearningRate = 3e-3f,
+            Preprocessing = new Preprocessing { ImageSize = 28 },
+            Augmentation = Augmentation.None,
+        },
+    };
+
+    private static (MLContext Ml, IDataView Train, IDataView Test, ITransformer Prepare) SampleData(int every = 1)
+    {
+        var ml = new MLContext(seed: 3);
+        IDataView Load(string split) => ml.Data.LoadFromEnumerable(ImageFolder.List(Repo.SampleData, new ImageFolderOptions { Split = split })
+            .Where((_, i) => i % every == 0).Select(e => new ResNetFeaturizerTests.ImageRow { ImagePath = e.ImagePath, Label = e.Label }));
+        var train = Load("train");
+        var prepare = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.LoadImages("Image", null, "ImagePath")).Fit(train);
+        return (ml, train, Load("test"), prepare);
+    }
+
+    [Fact]
+    public void Fine_tunes_evaluates_and_reloads_in_plain_MLNet()
+    {
+        var (ml, train, test, prepare) = SampleData();
+        using var classifier = ml.MulticlassClassification.Trainers.ResNetClassifier(Tiny(epochs: 4)).Fit(prepare.Transform(train));
+        var history = classifier.Training.History;
+        output.WriteLine(string.Join("\n", history.Select(e => $"epoch {e.Epoch}: loss {e.TrainLoss:F3} acc {e.TrainAccuracy:F3}")));
+        Assert.Equal(4, history.Count);
+        Assert.True(history[^1].TrainLoss < history[0].TrainLoss, "training loss did not decrease");
+
+        var scored = classifier.Transform(prepare.Transform(test));
+        Assert.Equal(new VectorDataViewType(NumberDataViewType.Single, 10), scored.Schema["Score"].Type);
+        Assert.True(scored.Schema["PredictedLabel"].Type is KeyDataViewType);
+        var metrics = ml.MulticlassClassification.Evaluate(scored);
+        output.WriteLine($"test accuracy {metrics.MicroAccuracy:F3}");
+        Assert.True(metrics.MicroAccuracy > 0.25, $"accuracy {metrics.MicroAccuracy}");
+
+        // Saved and reloaded by a process with plain ML.NET only: same scores, same predicted classes.
+        var model = new TransformerChain<ITransformer>(ml.Transforms.LoadImages("Image", null, "ImagePath").Fit(test), classifier,
+            ml.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(scored));
+        string path = Path.Combine(Path.GetTempPath(), $"classifier-{Guid.NewGuid():N}.zip");
+        ml.Model.Save(model, test.Schema, path);
+        var rows = ml.Data.CreateEnumerable<ResNetFeaturizerTests.ImageRow>(test, reuseRowObject: false).ToList();
+        var reloaded = PlainMLNet.Score(path, rows.Select(r => (r.ImagePath, r.Label)), "Score", "PredictedLabel");
+        File.Delete(path);
+        var expectedScores = ResNetFeaturizerTests.Features(scored, "Score");
+        var expectedLabels = ml.Data.CreateEnumerable<Predicted>(model.Transform(test), reuseRowObject: false).Select(p => p.PredictedLabel).ToList();
+        for (int r = 0; r < rows.Count; r++)
+        {
+            AssertClose.Relative(expectedScores[r], reloaded[r]["Score"].EnumerateArray().Select(v => v.GetSingle()).ToArray(), 1e-4);
+            Assert.Equal(expectedLabels[r], reloaded[r]["PredictedLabel"].GetString());
+        }
+        double plainAccuracy = reloaded.Zip(rows).Count(p => p.First["PredictedLabel"].GetString() == p.Second.Label) / (double)rows.Count;
+        Assert.Equal(metrics.MicroAccuracy, plainAccuracy, 6);
+    }
+
+    [Fact]
+    public void Same_seed_same_model_and_string_labels_work()
+    {
+        var (ml, train, test, prepare) = SampleData(every: 4);
+        var images = ml.Transforms.LoadImages("Image", null, "ImagePath").Fit(train);
+        var options = Tiny(epochs: 1);
+        options.Seed = 11;
+        options.LabelColumnName = "Label"; // a string column here: the classifier maps it itself
+        using var a = ml.MulticlassClassification.Trainers.ResNetClassifier(options).Fit(images.Transform(train));
+        using var b = ml.MulticlassClassification.Trainers.ResNetClassifier(options).Fit(images.Transform(train));
+        Assert.Equal(10, a.ClassNames.Count);
+        Assert.Equal("ankle_boot", a.ClassNames[0]);
+        var sa = ResNetFeaturizerTests.Features(a.Transform(images.Transform(test)), "Score");
+        var sb = ResNetFeaturizerTests.Features(b.Transform(images.Transform(test)), "Score");
+        Assert.Equal(sa, sb);
+    }
+
+    [Fact]
+    public void Continues_training_from_a_fitted_classifier()
+    {
+        var (ml, train, _, prepare) = SampleData(every: 4);
+        var data = prepare.Transform(train);
+        using var first = ml.MulticlassClassification.Trainers.ResNetClassifier(Tiny(epochs: 2)).Fit(data);
+        var options = Tiny(epochs: 1);
+        options.InitialModel = first;
+        using var second = ml.MulticlassClassification.Trainers.ResNetClassifier(options).Fit(data);
+        // The continued run starts where the first ended: its first-epoch loss is near the first run's last, far below a fresh start.
+        double fresh = first.Training.History[0].TrainLoss;
+        Assert.True(second.Training.History[0].TrainLoss < fresh, $"continued {second.Training.History[0].TrainLoss} vs fresh {fresh}");
+    }
+
+    [Fact]
+    public void Bad_label_columns_fail_before_training()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = ml.Data.LoadFromEnumerable(new[] { new FloatLabelRow { ImagePath = Path.Combine(Repo.SampleData, "x.png"), Label = 1 } });
+        var images = ml.Transforms.LoadImages("Image", null, "ImagePath").Fit(rows).Transform(rows);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.ResNetClassifier(Tiny()).Fit(images));
+        Assert.Contains("Schema mismatch for input column 'Label': expected Key (from MapValueToKey) or String, got Single", e.Message);
+        var options = Tiny();
+        options.LabelColumnName = "Class";
+        var missing = Assert.Throws<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.ResNetClassifier(options).Fit(images));
+        Assert.Contains("'Class'", missing.Message);
+
+        var one = ml.Data.LoadFromEnumerable(ImageFolder.List(Repo.SampleData, new ImageFolderOptions { Split = "test" }).Take(3)
+            .Select(r => new ResNetFeaturizerTests.ImageRow { ImagePath = r.ImagePath, Label = r.Label }));
+        var oneClass = ml.Transforms.LoadImages("Image", null, "ImagePath").Fit(one).Transform(one);
+        var few = Assert.Throws<InvalidDataException>(() => ml.MulticlassClassification.Trainers.ResNetClassifier(Tiny()).Fit(oneClass));
+        Assert.Contains("at least two", few.Message);
+    }
+
+    private sealed class Predicted
+    {
+        public string PredictedLabel { get; set; } = "";
+    }
+
+    private sealed class FloatLabelRow
+    {
+        public string ImagePath { get; set; } = "";
+        public float Label { get; set; }
+    }
+}
