@@ -39,7 +39,7 @@ Directory.SetCurrentDirectory(Path.GetDirectoryName((string)AppContext.GetData("
 // makes visible. With a checkpoint, set `WeightsPath` (notebook 5) and the same code fine-tunes it.
 //
 // **Quick mode** (`RESNET_MLNET_QUICK=1`, set by the test suite): one seed, one epoch at 32x32, about a minute.
-// Full mode: three seeds, six epochs at 64x64 (roughly ten to fifteen minutes on two cores).
+// Full mode: three seeds, five epochs at 64x64 (roughly ten to fifteen minutes on two cores).
 
 // ## Data and settings
 //
@@ -48,7 +48,7 @@ Directory.SetCurrentDirectory(Path.GetDirectoryName((string)AppContext.GetData("
 
 bool quick = Environment.GetEnvironmentVariable("RESNET_MLNET_QUICK") == "1";
 long[] seeds = quick ? [0] : [0, 1, 2];
-int epochs = quick ? 1 : 6;
+int epochs = quick ? 1 : 5;
 int imageSize = quick ? 32 : 64;
 ResNetArchitecture[] architectures = [ResNetArchitecture.ResNet34, ResNetArchitecture.ResNet50];
 
