@@ -1,0 +1,28 @@
+using Microsoft.ML;
+using ResNet.MLNet.Training;
+
+namespace ResNet.MLNet.Data;
+
+/// <summary>Decodes an image-classification folder into memory for <see cref="ResNetTrainer"/>.</summary>
+public static class ImageFolderDataset
+{
+    /// <summary>
+    /// Decodes every image of <paramref name="folder"/> (class folders, or <see cref="ImageFolderOptions.Split"/>
+    /// sub-folders) with ML.NET's image transforms, stretched to <paramref name="size"/> pixels square and kept as bytes
+    /// with <paramref name="channels"/> channels (1: grayscale, 3: RGB). Classes are the class folders in ordinal order,
+    /// as <see cref="ImageFolder.List"/> gives them.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="InvalidDataException">The folder holds no images, or an image cannot be decoded (the file is named).</exception>
+    public static InMemoryImageDataset Load(string folder, int size, int channels = 3, ImageFolderOptions? options = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        if (channels is not (1 or 3))
+            throw new ArgumentException($"Images load with 1 or 3 channels; got {channels}.", nameof(channels));
+        var classes = ImageFolder.List(folder, options).Select(e => e.Label).Distinct().ToList();
+        var ml = new MLContext(seed: 0);
+        var listed = ml.Data.LoadImagesFromFolder(folder, options);
+        var images = ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: "ImagePath").Fit(listed).Transform(listed);
+        return ClassifierData.Load(ml.Transforms, images, "Image", "Label", classes, size, ImageResizeMode.Stretch, channels, "image folder");
+    }
+}
