@@ -16,6 +16,7 @@ public static class CliApp
         root.Subcommands.Add(ExportOnnxCommand.Create());
         root.Subcommands.Add(FinetuneCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         var config = new InvocationConfiguration { Output = output ?? Console.Out, Error = error ?? Console.Error };
         return root.Parse(args).Invoke(config);
     }
