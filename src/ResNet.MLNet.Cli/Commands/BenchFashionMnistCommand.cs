@@ -58,6 +58,12 @@ internal static class BenchFashionMnistCommand
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"epoch {m.Epoch}/{p.TotalEpochs}: train loss {m.TrainLoss:F4} acc {m.TrainAccuracy:F4}, test loss {m.ValidationLoss:F4} acc {m.ValidationAccuracy:F4}, " +
                     $"{m.Seconds:F1} s ({m.ImagesPerSecond:F0} img/s training), load {BenchSupport.FormatLoad(BenchSupport.LoadAverage())}"));
+            }, p =>
+            {
+                // A tenth of an epoch at a time, so a long run shows it is alive.
+                if (p.Step % Math.Max(1, p.StepsPerEpoch / 10) == 0)
+                    log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  epoch {p.Epoch} step {p.Step}/{p.StepsPerEpoch}: loss {p.Loss:F4} acc {p.Accuracy:F4}, {p.ImagesPerSecond:F0} img/s, load {BenchSupport.FormatLoad(BenchSupport.LoadAverage())}"));
             });
             var result = ResNetTrainer.Train(model, train, test, new TrainingOptions
             {

@@ -27,7 +27,7 @@ internal static class BenchSupport
 /// Receives the trainer's reports synchronously on the training thread (unlike <see cref="Progress{T}"/>, which posts them):
 /// the time of every completed step and the metrics of every completed epoch.
 /// </summary>
-internal sealed class StepClock(Action<TrainingProgress>? onEpoch = null) : IProgress<TrainingProgress>
+internal sealed class StepClock(Action<TrainingProgress>? onEpoch = null, Action<TrainingProgress>? onStep = null) : IProgress<TrainingProgress>
 {
     private readonly Stopwatch clock = Stopwatch.StartNew();
 
@@ -37,7 +37,10 @@ internal sealed class StepClock(Action<TrainingProgress>? onEpoch = null) : IPro
     public void Report(TrainingProgress value)
     {
         if (value.Event == TrainingEvent.StepCompleted)
+        {
             StepEnds.Add(clock.Elapsed.TotalSeconds);
+            onStep?.Invoke(value);
+        }
         else if (value.Event == TrainingEvent.EpochCompleted)
             onEpoch?.Invoke(value);
     }
