@@ -8,5 +8,7 @@ internal static class BenchCommand
     public static Command Create() => new("bench", "Measure throughput on this machine.")
     {
         BenchFeaturizeCommand.Create(),
+        BenchTrainCommand.Create(),
+        BenchFashionMnistCommand.Create(),
     };
 }

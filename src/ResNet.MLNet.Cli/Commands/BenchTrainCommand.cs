@@ -1,0 +1,138 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using ResNet.MLNet.Models;
+using ResNet.MLNet.Training;
+using TorchSharp;
+
+namespace ResNet.MLNet.Cli.Commands;
+
+/// <summary>
+/// <c>resnet-mlnet bench train</c>: training images/s of <see cref="ResNetTrainer"/> (preprocessing, forward, cross-entropy,
+/// backward, SGD with momentum) on synthetic images, after warm-up steps, and in the same run the same step in PyTorch on
+/// torchvision's network (Bench/pytorch_train_bench.py under /usr/bin/python3) when it is installed.
+/// </summary>
+internal static class BenchTrainCommand
+{
+    /// <summary>The Python interpreter of Debian's python3-torch (DESIGN.md §6).</summary>
+    private const string Python = "/usr/bin/python3";
+
+    public static Command Create()
+    {
+        var arch = new Option<string>("--arch") { Description = "Architecture (see summary --list).", Required = true };
+        var batchSize = new Option<int>("--batch-size") { Description = "Images per step.", DefaultValueFactory = _ => 16 };
+        var imageSize = new Option<int>("--image-size") { Description = "Side of the square input.", DefaultValueFactory = _ => 224 };
+        var steps = new Option<int>("--steps") { Description = "Timed steps, after the warm-up.", DefaultValueFactory = _ => 5 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 2 };
+        var bf16 = new Option<bool>("--bf16") { Description = "Mixed precision: the toolkit's bfloat16 compute copy, PyTorch's bfloat16 autocast." };
+        var noPeer = new Option<bool>("--no-peer") { Description = "Do not run the PyTorch measurement." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var command = new Command("train", "Training images/s of ResNetTrainer steps on synthetic data vs PyTorch on the same torchvision network.")
+        {
+            arch, batchSize, imageSize, steps, warmup, bf16, noPeer, json,
+        };
+        command.SetAction(parse => CliOutput.Guard(parse, () =>
+        {
+            var options = ResNetModels.Options(parse.GetValue(arch)!);
+            int batch = parse.GetValue(batchSize), size = parse.GetValue(imageSize), timed = parse.GetValue(steps), untimed = parse.GetValue(warmup);
+            if (batch < 2 || size < 8 || timed < 1 || untimed < 0)
+                return CliOutput.Fail(parse, $"--batch-size must be at least 2, --image-size at least 8, --steps at least 1 and --warmup at least 0; got {batch}, {size}, {timed} and {untimed}.");
+            bool mixed = parse.GetValue(bf16);
+            var log = parse.InvocationConfiguration.Error;
+            var loadBefore = BenchSupport.LoadAverage();
+            double toolkit = MeasureToolkit(options, batch, size, untimed, timed, mixed);
+            int threads = torch.get_num_threads();
+            double? peer = null;
+            string? peerNote = null;
+            if (parse.GetValue(noPeer))
+                peerNote = "not run (--no-peer)";
+            else
+                (peer, peerNote) = MeasurePyTorch(options, batch, size, untimed, timed, mixed, threads);
+            var loadAfter = BenchSupport.LoadAverage();
+            double? ratio = peer is > 0 ? toolkit / peer.Value : null;
+            if (parse.GetValue(json))
+            {
+                parse.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(new
+                {
+                    arch = options.Name, batch_size = batch, image_size = size,
+                    toolkit_img_per_s = Math.Round(toolkit, 3), pytorch_img_per_s = peer is null ? (double?)null : Math.Round(peer.Value, 3),
+                    ratio = ratio is null ? (double?)null : Math.Round(ratio.Value, 3),
+                    bf16 = mixed, steps = timed, warmup = untimed, threads, pytorch_note = peerNote,
+                    load_average_before = loadBefore, load_average_after = loadAfter,
+                }, CliOutput.Json));
+                return 0;
+            }
+            var output = parse.InvocationConfiguration.Output;
+            string precision = mixed ? "bf16" : "fp32";
+            output.WriteLine($"{options.Name} {size}x{size} batch {batch} {precision}, {timed} timed steps after {untimed}, {threads} threads");
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ResNet.MLNet (TorchSharp): {toolkit:F2} img/s"));
+            output.WriteLine(peer is null
+                ? $"  PyTorch: {peerNote}"
+                : string.Create(CultureInfo.InvariantCulture, $"  PyTorch {(mixed ? "bf16 autocast" : "eager fp32")}: {peer:F2} img/s  ({peerNote})"));
+            if (ratio is not null)
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ratio toolkit / PyTorch: {ratio:F2}"));
+            output.WriteLine($"  load average before {BenchSupport.FormatLoad(loadBefore)}, after {BenchSupport.FormatLoad(loadAfter)}");
+            log.Flush();
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Runs one epoch of <see cref="ResNetTrainer.Train"/> over warm-up + timed batches of random images; images/s of the timed steps.</summary>
+    private static double MeasureToolkit(ResNetOptions options, int batch, int size, int warmup, int steps, bool bf16)
+    {
+        int count = batch * (warmup + steps);
+        var random = new Random(0);
+        var pixels = new byte[(long)count * options.InChannels * size * size];
+        random.NextBytes(pixels);
+        var labels = Enumerable.Range(0, count).Select(_ => (long)random.Next(options.NumClasses)).ToArray();
+        var classes = Enumerable.Range(0, options.NumClasses).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        using var data = InMemoryImageDataset.FromPixels(pixels, options.InChannels, size, size, labels, classes);
+        using var model = new Models.ResNet(options);
+        var clock = new StepClock();
+        ResNetTrainer.Train(model, data, null, new TrainingOptions
+        {
+            Epochs = 1, BatchSize = batch, Optimizer = OptimizerKind.Sgd, LearningRate = 0.01f, Momentum = 0.9f, WeightDecay = 1e-4f,
+            NoWeightDecayOnNormAndBias = false, Schedule = ScheduleKind.Constant, Augmentation = Augmentation.None,
+            Preprocessing = new Preprocessing { ImageSize = size }, MixedPrecisionBFloat16 = bf16, Progress = clock,
+        });
+        var ends = clock.StepEnds;
+        double start = warmup == 0 ? 0 : ends[warmup - 1];
+        return (double)batch * steps / (ends[warmup + steps - 1] - start);
+    }
+
+    /// <summary>PyTorch's images/s from the committed script, or null and why not.</summary>
+    private static (double? ImgPerS, string Note) MeasurePyTorch(ResNetOptions options, int batch, int size, int warmup, int steps, bool bf16, int threads)
+    {
+        string script = Path.Combine(AppContext.BaseDirectory, "Bench", "pytorch_train_bench.py");
+        if (!File.Exists(Python))
+            return (null, $"not measured: {Python} is absent");
+        if (!File.Exists(script))
+            return (null, $"not measured: {script} is missing");
+        if (options.Stem == StemKind.Cifar)
+            return (null, $"not measured: torchvision has no {options.Name}");
+        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in new[]
+                 {
+                     script, "--arch", options.Name, "--batch-size", $"{batch}", "--image-size", $"{size}", "--steps", $"{steps}",
+                     "--warmup", $"{warmup}", "--threads", $"{threads}", "--num-classes", $"{options.NumClasses}",
+                 })
+            start.ArgumentList.Add(argument);
+        if (bf16)
+            start.ArgumentList.Add("--bf16");
+        using var process = Process.Start(start) ?? throw new IOException($"Could not start {Python}.");
+        var errorTask = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        string stderr = errorTask.Result;
+        if (process.ExitCode != 0)
+        {
+            string reason = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? $"exit code {process.ExitCode}";
+            return (null, $"not measured: {reason}");
+        }
+        var result = JsonDocument.Parse(stdout.Trim().Split('\n').Last()).RootElement;
+        return (result.GetProperty("img_per_s").GetDouble(),
+            $"torch {result.GetProperty("torch").GetString()}, torchvision {result.GetProperty("torchvision").GetString()}, {result.GetProperty("threads").GetInt32()} threads");
+    }
+}

@@ -1,0 +1,39 @@
+using System.Text.Json;
+
+namespace ResNet.MLNet.Tests.Cli;
+
+public class BenchTrainCommandTests
+{
+    [Fact]
+    public void Json_reports_toolkit_throughput_without_the_peer()
+    {
+        var (code, output, error) = CliRunner.Run(
+            "bench", "train", "--arch", "cifar_resnet20", "--image-size", "32", "--batch-size", "4", "--warmup", "1", "--steps", "2", "--no-peer", "--json");
+        Assert.True(code == 0, error);
+        var root = JsonDocument.Parse(output).RootElement;
+        Assert.Equal("cifar_resnet20", root.GetProperty("arch").GetString());
+        Assert.Equal(4, root.GetProperty("batch_size").GetInt32());
+        Assert.Equal(32, root.GetProperty("image_size").GetInt32());
+        Assert.True(root.GetProperty("toolkit_img_per_s").GetDouble() > 0);
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("pytorch_img_per_s").ValueKind);
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("ratio").ValueKind);
+    }
+
+    [Fact]
+    public void Cifar_network_has_no_torchvision_peer_and_says_so()
+    {
+        var (code, output, error) = CliRunner.Run(
+            "bench", "train", "--arch", "cifar_resnet8", "--image-size", "16", "--batch-size", "2", "--warmup", "0", "--steps", "1");
+        Assert.True(code == 0, error);
+        Assert.Contains("ResNet.MLNet (TorchSharp):", output);
+        Assert.Contains("PyTorch: not measured", output);
+    }
+
+    [Fact]
+    public void Bad_sizes_fail_with_a_message()
+    {
+        var (code, _, error) = CliRunner.Run("bench", "train", "--arch", "cifar_resnet20", "--batch-size", "1", "--no-peer");
+        Assert.Equal(1, code);
+        Assert.Contains("--batch-size must be at least 2", error);
+    }
+}
