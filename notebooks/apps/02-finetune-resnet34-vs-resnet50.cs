@@ -38,8 +38,9 @@ Directory.SetCurrentDirectory(Path.GetDirectoryName((string)AppContext.GetData("
 // images shrunk to a small input. Expect modest accuracy and a lot of variance between seeds — exactly what a seed study
 // makes visible. With a checkpoint, set `WeightsPath` (notebook 5) and the same code fine-tunes it.
 //
-// **Quick mode** (`RESNET_MLNET_QUICK=1`, set by the test suite): one seed, one epoch at 32x32, about a minute.
-// Full mode: three seeds, five epochs at 64x64 (roughly ten to fifteen minutes on two cores).
+// **Quick mode** (`RESNET_MLNET_QUICK=1`, set by the test suite): one seed, one epoch, about a minute. Full mode: three
+// seeds, four epochs each (ten minutes or so on two cores). Both use 32x32 inputs, which keeps ImageNet-sized networks
+// affordable on a CPU (at 32x32 their last stage is a single pixel).
 
 // ## Data and settings
 //
@@ -48,8 +49,8 @@ Directory.SetCurrentDirectory(Path.GetDirectoryName((string)AppContext.GetData("
 
 bool quick = Environment.GetEnvironmentVariable("RESNET_MLNET_QUICK") == "1";
 long[] seeds = quick ? [0] : [0, 1, 2];
-int epochs = quick ? 1 : 5;
-int imageSize = quick ? 32 : 64;
+int epochs = quick ? 1 : 4;
+int imageSize = 32;
 ResNetArchitecture[] architectures = [ResNetArchitecture.ResNet34, ResNetArchitecture.ResNet50];
 
 string dataFolder = Path.GetFullPath("../data/fashion-mnist");
@@ -146,11 +147,21 @@ foreach (var architecture in architectures)
 
 // ## Reading it
 //
-// What to look for: whether the gap between the two architectures is larger than the spread between seeds of the same
-// architecture. With random initialization, a few hundred images and a handful of epochs, it usually is not — the seed
-// matters as much as the architecture — and a single run of each would have "shown" a winner either way. ResNet-50 costs
-// a little more per image than ResNet-34 (the MACs above) and, on a CPU, its many 1x1 convolutions make the difference in
-// time per epoch smaller or larger depending on the input size.
+// *What to look for*: whether the gap between the two architectures is larger than the spread between seeds of the same
+// architecture; a single run of each would "show" a winner either way.
+//
+// *What the full-mode run saved here shows* (three seeds, four epochs from scratch at 32x32):
+//
+// - ResNet-34 reached 47.7% ± 4.2% test accuracy (49%, 52%, 42%), ResNet-50 32.3% ± 6.6% (25%, 31%, 41%). The gap, about
+//   15 points, is larger than either spread, though the best ResNet-50 seed (41%) still matches the worst ResNet-34 one
+//   (42%): with three seeds that is suggestive, not conclusive.
+// - The curves say why: in the second epoch, as the one-cycle schedule reaches its peak learning rate, ResNet-50's
+//   training loss rises before it falls, and ResNet-34's validation loss spikes; ResNet-34 recovers faster. From scratch,
+//   on 320 images and four epochs, the deeper bottleneck network is simply the slower starter. With pretrained weights
+//   (the usual reason to pick ResNet-50) the comparison would be a different one.
+// - At 32x32 the two cost about the same per image (0.075 and 0.083 GMACs) and train at similar speed: most epochs took
+//   1 to 2 seconds for both; the first run's first epochs (ResNet-34, seed 0) took 30 to 45 seconds while other work
+//   loaded the machine, which inflates ResNet-34's mean time per epoch in the table.
 
 // What display(value) shows in the notebook, printed as text here; charts and pictures are saved under output/.
 static void display(object? value) => ResNet.MLNet.Interactive.ConsoleDisplay.Show(value);
