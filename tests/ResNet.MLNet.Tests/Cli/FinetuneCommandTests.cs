@@ -27,7 +27,7 @@ public class FinetuneCommandTests
 
             var (evalCode, evalOutput, evalError) = CliRunner.Run("evaluate", "--model", Path.Combine(outDir, "model.zip"), "--data", Repo.SampleData, "--json");
             Assert.True(evalCode == 0, evalError);
-            Assert.Equal(accuracy, JsonDocument.Parse(evalOutput).RootElement.GetProperty("accuracy").GetDouble(), 6);
+            Assert.Equal(accuracy, JsonDocument.Parse(evalOutput).RootElement.GetProperty("accuracy").GetDouble(), tolerance: 1e-6);
 
             // An existing output directory is never overwritten by accident.
             var (again, _, againError) = CliRunner.Run("finetune", "--data", Repo.SampleData, "--arch", "cifar_resnet20", "--out", outDir);

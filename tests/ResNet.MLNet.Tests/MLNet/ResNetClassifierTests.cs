@@ -66,7 +66,7 @@ public class ResNetClassifierTests(ITestOutputHelper output)
             Assert.Equal(expectedLabels[r], reloaded[r]["PredictedLabel"].GetString());
         }
         double plainAccuracy = reloaded.Zip(rows).Count(p => p.First["PredictedLabel"].GetString() == p.Second.Label) / (double)rows.Count;
-        Assert.Equal(metrics.MicroAccuracy, plainAccuracy, 6);
+        Assert.Equal(metrics.MicroAccuracy, plainAccuracy, tolerance: 1e-6);
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public class MixedPrecisionTests
 
         Assert.All(bf16.OrderedStateDict(), e => Assert.Equal(e.Key.EndsWith("num_batches_tracked") ? ScalarType.Int64 : ScalarType.Float32, e.Value.dtype));
         Assert.True(mixed.History[^1].ValidationAccuracy >= 0.9, $"bfloat16 validation accuracy {mixed.History[^1].ValidationAccuracy}");
-        Assert.Equal(reference.History[^1].TrainLoss, mixed.History[^1].TrainLoss, 1);
+        Assert.Equal(reference.History[^1].TrainLoss, mixed.History[^1].TrainLoss, tolerance: 1e-1);
         // The master weights moved like float32 training's: same direction, close values.
         var a = fp32.named_parameters().First(p => p.name == "fc.weight").parameter;
         var b = bf16.named_parameters().First(p => p.name == "fc.weight").parameter;

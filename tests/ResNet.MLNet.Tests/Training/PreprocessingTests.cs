@@ -28,7 +28,7 @@ public class PreprocessingTests
         using var x = preprocessor.Evaluation(images);
 
         Assert.Equal([1L, 1, 2, 2], x.shape);
-        Assert.Equal(0.2989f / (0.2989f + 0.587f + 0.114f), x[0, 0, 0, 0].item<float>(), 5);
+        Assert.Equal(0.2989f / (0.2989f + 0.587f + 0.114f), x[0, 0, 0, 0].item<float>(), tolerance: 1e-5);
     }
 
     [Fact]

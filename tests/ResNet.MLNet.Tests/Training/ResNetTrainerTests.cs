@@ -147,8 +147,8 @@ public class ResNetTrainerTests
         double crossEntropy = -logProbabilities.gather(1, labels.unsqueeze(1)).mean().item<float>();
         double uniform = -logProbabilities.mean().item<float>();
 
-        Assert.Equal(crossEntropy, plain, 4);
-        Assert.Equal((1 - smoothing) * crossEntropy + smoothing * uniform, smoothed, 4);
+        Assert.Equal(crossEntropy, plain, tolerance: 1e-4);
+        Assert.Equal((1 - smoothing) * crossEntropy + smoothing * uniform, smoothed, tolerance: 1e-4);
     }
 
     [Fact]
@@ -196,8 +196,8 @@ public class ResNetTrainerTests
         Assert.Equal(losses.IndexOf(losses.Min()) + 1, result.BestEpoch);
         Assert.Equal(result.BestEpoch + options.Patience, result.History.Count);
         var (loss, accuracy, _) = ResNetTrainer.Evaluate(model, validation, options.Preprocessing, batchSize: 16);
-        Assert.Equal(result.Best!.ValidationLoss!.Value, loss, 5);
-        Assert.Equal(result.Best.ValidationAccuracy!.Value, accuracy, 5);
+        Assert.Equal(result.Best!.ValidationLoss!.Value, loss, tolerance: 1e-5);
+        Assert.Equal(result.Best.ValidationAccuracy!.Value, accuracy, tolerance: 1e-5);
     }
 
     [Fact]
@@ -275,7 +275,7 @@ public class ResNetTrainerTests
 
         Assert.Equal(10 * 4, probabilities.Length);
         for (int i = 0; i < 10; i++)
-            Assert.Equal(1.0, probabilities.AsSpan(i * 4, 4).ToArray().Sum(), 5);
+            Assert.Equal(1.0, probabilities.AsSpan(i * 4, 4).ToArray().Sum(), tolerance: 1e-5);
         Assert.True(double.IsFinite(loss) && accuracy is >= 0 and <= 1);
     }
 

@@ -135,7 +135,7 @@ public class WeightsLoaderTests(ITestOutputHelper output)
         for (int o = 0; o < 16; o++)
             for (int c = 0; c < 4; c++)
                 for (int k = 0; k < 9; k++)
-                    Assert.Equal(file[(o * 3 + c % 3) * 9 + k] * 0.75, loaded[(o * 4 + c) * 9 + k], 6);
+                    Assert.Equal(file[(o * 3 + c % 3) * 9 + k] * 0.75, loaded[(o * 4 + c) * 9 + k], tolerance: 1e-6);
     }
 
     [Fact]
