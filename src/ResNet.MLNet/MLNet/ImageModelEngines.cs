@@ -105,19 +105,20 @@ internal static class ImageModelEngines
     }
 
     /// <summary>
-    /// The in-memory chain (ML.NET resize and pixel extraction, the batched network, cleanup) and a factory of its
-    /// saved twin (the same with ML.NET's OnnxTransformer in place of the network).
+    /// The in-memory chain (ML.NET resize, the batched network reading the resized images' pixels itself, cleanup) and a
+    /// factory of its saved twin (ML.NET resize and pixel extraction, ML.NET's OnnxTransformer in place of the network,
+    /// cleanup). Both see the same pixel values (<see cref="PlanarPixels"/>).
     /// </summary>
     public static (ITransformer Live, Func<SavedTwin> Twin) BuildChains(TransformsCatalog catalog, IDataView input, string inputColumn, string outputColumn,
         ImageModelEngine engine, int imageSize, ImageResizeMode mode, int batchSize, string? pathColumn, int channels)
     {
         string resized = ResizedColumn(outputColumn);
         string pixels = PixelsColumn(outputColumn);
-        var preprocess = ImagePipeline.Preprocess(catalog, inputColumn, resized, pixels, imageSize, mode, channels).Fit(input);
-        var preprocessed = preprocess.Transform(input);
-        var network = new BatchedModelTransformer(engine.Batch, pixels, outputColumn, batchSize, pathColumn, engine.PredictedIndexColumn);
-        var cleanup = catalog.DropColumns(resized, pixels).Fit(network.Transform(preprocessed));
-        var live = new TransformerChain<ITransformer>(preprocess, network, cleanup);
+        var resize = ImagePipeline.Resize(catalog, inputColumn, resized, imageSize, mode, channels).Fit(input);
+        var resizedView = resize.Transform(input);
+        var network = new BatchedModelTransformer(engine.Batch, resized, outputColumn, batchSize, pathColumn, engine.PredictedIndexColumn);
+        var cleanup = catalog.DropColumns(resized).Fit(network.Transform(resizedView));
+        var live = new TransformerChain<ITransformer>(resize, network, cleanup);
 
         SavedTwin Twin()
         {
@@ -127,10 +128,13 @@ internal static class ImageModelEngines
             File.WriteAllBytes(file, engine.Onnx);
             try
             {
+                var extract = ImagePipeline.ExtractPixels(catalog, resized, pixels, channels).Fit(resizedView);
+                var preprocessed = extract.Transform(resizedView);
                 string[] outputs = engine.PredictedIndexColumn is { } index ? [outputColumn, index] : [outputColumn];
                 var onnx = catalog.ApplyOnnxModel(outputs, [pixels], file,
                     new Dictionary<string, int[]> { [pixels] = [1, channels, imageSize, imageSize] }, gpuDeviceId: null, fallbackToCpu: false).Fit(preprocessed);
-                return new SavedTwin(new TransformerChain<ITransformer>(preprocess, onnx, cleanup), onnx, file);
+                var twinCleanup = catalog.DropColumns(resized, pixels).Fit(onnx.Transform(preprocessed));
+                return new SavedTwin(new TransformerChain<ITransformer>(resize, extract, onnx, twinCleanup), onnx, file);
             }
             catch
             {
