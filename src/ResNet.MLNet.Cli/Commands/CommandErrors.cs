@@ -6,8 +6,6 @@ namespace ResNet.MLNet.Cli.Commands;
 internal static class CommandErrors
 {
     /// <summary>Runs <paramref name="action"/> with the invocation's output writer; expected failures print to its error writer.</summary>
-    public static int Run(ParseResult parseResult, Func<TextWriter, int> action)
-    {
-        return CliOutput.Guard(parseResult, () => action(parseResult.InvocationConfiguration.Output));
-    }
+    public static int Run(ParseResult parseResult, Func<TextWriter, int> action) =>
+        CliOutput.Guard(parseResult, () => action(parseResult.InvocationConfiguration.Output));
 }

@@ -67,7 +67,8 @@ internal static class ClassifierData
         IReadOnlyList<string> classes, int size, ImageResizeMode mode, int channels, string role)
     {
         const string resized = "resnet.train.resized", pixels = "resnet.train.pixels";
-        var view = ImagePipeline.Preprocess(transforms, imageColumn, resized, pixels, size, mode, channels, asBytes: true).Fit(data).Transform(data);
+        var view = ImagePipeline.Resize(transforms, imageColumn, resized, size, mode, channels)
+            .Append(ImagePipeline.ExtractPixels(transforms, resized, pixels, channels, asBytes: true)).Fit(data).Transform(data);
         var label = view.Schema[labelColumn];
         var pathColumn = view.Schema.GetColumnOrNull("ImagePath");
         int perImage = channels * size * size;

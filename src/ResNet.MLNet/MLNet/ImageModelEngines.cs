@@ -98,8 +98,9 @@ internal static class ImageModelEngines
     }
 
     /// <summary>
-    /// The in-memory chain (ML.NET resize and pixel extraction, the batched network, cleanup) and a factory of its
-    /// saved twin (the same with ML.NET's OnnxTransformer in place of the network).
+    /// The in-memory chain (ML.NET resize, the batched network reading the resized images' pixels itself, cleanup) and a
+    /// factory of its saved twin (ML.NET resize and pixel extraction, ML.NET's OnnxTransformer in place of the network,
+    /// cleanup). Both see the same pixel values (<see cref="PlanarPixels"/>).
     /// </summary>
     /// <remarks>
     /// <c>postprocess</c>: fits the step appended after the network in both chains (a classifier's head), or null;
@@ -111,16 +112,14 @@ internal static class ImageModelEngines
     {
         string resized = ResizedColumn(outputColumn);
         string pixels = PixelsColumn(outputColumn);
-        var preprocess = ImagePipeline.Preprocess(catalog, inputColumn, resized, pixels, imageSize, mode, channels).Fit(input);
-        var preprocessed = preprocess.Transform(input);
-        var network = new BatchedModelTransformer(engine.Batch, pixels, outputColumn, batchSize, pathColumn);
-        var scored = network.Transform(preprocessed);
+        var resize = ImagePipeline.Resize(catalog, inputColumn, resized, imageSize, mode, channels).Fit(input);
+        var resizedView = resize.Transform(input);
+        var network = new BatchedModelTransformer(engine.Batch, resized, outputColumn, batchSize, pathColumn);
+        var scored = network.Transform(resizedView);
         var post = postprocess?.Invoke(scored);
-        if (post is not null)
-            scored = post.Transform(scored);
-        var cleanup = catalog.DropColumns([resized, pixels, .. temporaryColumns]).Fit(scored);
-        ITransformer[] Chain(ITransformer model) => post is null ? [preprocess, model, cleanup] : [preprocess, model, post, cleanup];
-        var live = new TransformerChain<ITransformer>(Chain(network));
+        ITransformer[] WithHead(ITransformer[] steps, ITransformer cleanup) => post is null ? [.. steps, cleanup] : [.. steps, post, cleanup];
+        var cleanup = catalog.DropColumns([resized, .. temporaryColumns]).Fit(post?.Transform(scored) ?? scored);
+        var live = new TransformerChain<ITransformer>(WithHead([resize, network], cleanup));
 
         SavedTwin Twin()
         {
@@ -130,9 +129,13 @@ internal static class ImageModelEngines
             File.WriteAllBytes(file, engine.Onnx);
             try
             {
+                var extract = ImagePipeline.ExtractPixels(catalog, resized, pixels, channels).Fit(resizedView);
+                var preprocessed = extract.Transform(resizedView);
                 var onnx = catalog.ApplyOnnxModel([outputColumn], [pixels], file,
                     new Dictionary<string, int[]> { [pixels] = [1, channels, imageSize, imageSize] }, gpuDeviceId: null, fallbackToCpu: false).Fit(preprocessed);
-                return new SavedTwin(new TransformerChain<ITransformer>(Chain(onnx)), onnx, file);
+                var twinScored = onnx.Transform(preprocessed);
+                var twinCleanup = catalog.DropColumns([resized, pixels, .. temporaryColumns]).Fit(post?.Transform(twinScored) ?? twinScored);
+                return new SavedTwin(new TransformerChain<ITransformer>(WithHead([resize, extract, onnx], twinCleanup)), onnx, file);
             }
             catch
             {

@@ -21,25 +21,14 @@ internal static class ImagePipeline
                 $"Schema mismatch for input column '{column}': expected Image (from mlContext.Transforms.LoadImages), got {Describe(col)}.");
     }
 
-    /// <summary>
-    /// The estimators that turn image column <paramref name="input"/> into the planar pixel vector <paramref name="pixels"/>:
-    /// floats in [0, 1], or bytes with <paramref name="asBytes"/> (for loading training images compactly).
-    /// </summary>
-    public static IEstimator<ITransformer> Preprocess(TransformsCatalog transforms, string input, string resized, string pixels, int size,
-        ImageResizeMode mode, int channels, bool asBytes = false)
+    /// <summary>Resizes image column <paramref name="input"/> into <paramref name="resized"/> (converted to grayscale for one channel).</summary>
+    public static IEstimator<ITransformer> Resize(TransformsCatalog transforms, string input, string resized, int size, ImageResizeMode mode, int channels)
     {
-        float scale = asBytes ? 1f : 1f / 255;
+        if (channels is not (1 or 3))
+            throw new ArgumentException($"Images can feed networks with 1 or 3 input channels; this one has {channels}.", nameof(channels));
         var kind = mode == ImageResizeMode.CenterCrop ? ImageResizingEstimator.ResizingKind.IsoCrop : ImageResizingEstimator.ResizingKind.Fill;
         var chain = transforms.ResizeImages(resized, size, size, input, kind, ImageResizingEstimator.Anchor.Center);
-        if (channels == 1)
-            return chain
-                .Append(transforms.ConvertToGrayscale(resized, resized))
-                .Append(transforms.ExtractPixels(pixels, resized, ImagePixelExtractingEstimator.ColorBits.Red, interleavePixelColors: false,
-                    scaleImage: scale, outputAsFloatArray: !asBytes));
-        if (channels != 3)
-            throw new ArgumentException($"Images can feed networks with 1 or 3 input channels; this one has {channels}.", nameof(channels));
-        return chain.Append(transforms.ExtractPixels(pixels, resized, ImagePixelExtractingEstimator.ColorBits.Rgb,
-            ImagePixelExtractingEstimator.ColorsOrder.ARGB, interleavePixelColors: false, scaleImage: scale, outputAsFloatArray: !asBytes));
+        return channels == 1 ? chain.Append(transforms.ConvertToGrayscale(resized, resized)) : chain;
     }
 
     /// <summary>An error naming the row and, when known, the image file at fault.</summary>
@@ -78,6 +67,21 @@ internal static class ImagePipeline
             }
         }
         return (fromRow, null);
+    }
+
+    /// <summary>
+    /// ML.NET's pixel extraction of a resized image: planar floats in [0, 1], RGB (or the red channel of a grayscale
+    /// image); <see cref="PlanarPixels"/> computes the same values. With <paramref name="asBytes"/>, the same as bytes
+    /// 0–255 (for holding training images compactly).
+    /// </summary>
+    public static IEstimator<ITransformer> ExtractPixels(TransformsCatalog transforms, string resized, string pixels, int channels, bool asBytes = false)
+    {
+        float scale = asBytes ? 1f : 1f / 255;
+        return channels == 1
+            ? transforms.ExtractPixels(pixels, resized, ImagePixelExtractingEstimator.ColorBits.Red, interleavePixelColors: false,
+                scaleImage: scale, outputAsFloatArray: !asBytes)
+            : transforms.ExtractPixels(pixels, resized, ImagePixelExtractingEstimator.ColorBits.Rgb, ImagePixelExtractingEstimator.ColorsOrder.ARGB,
+                interleavePixelColors: false, scaleImage: scale, outputAsFloatArray: !asBytes);
     }
 
     internal static string Describe(SchemaShape.Column column) => column.Kind switch

@@ -102,13 +102,7 @@ public class PredictCommandTests(ITestOutputHelper output)
             _ => "--arch",
         };
 
-        var (code, stdout, error) = CliRunner.Run(["predict", .. args]);
-
-        Assert.Equal(1, code);
-        Assert.StartsWith("error: ", error);
-        Assert.Contains(expected, error);
-        Assert.DoesNotContain("   at ", error); // no stack trace
-        Assert.Equal("", stdout);
+        CliRunner.AssertFails(CliRunner.Run(["predict", .. args]), expected);
     }
 
     [Fact]

@@ -18,7 +18,6 @@ Other mode, used by the C# tests when /usr/bin/python3 has torch and torchvision
 The preprocessing is torchvision's on a tensor: to_tensor(PIL RGB image), resize(shorter side, bilinear,
 antialias=True), center_crop, normalize. Python is a fixture tool only; the product never needs it.
 """
-import json
 import os
 import sys
 
@@ -30,7 +29,7 @@ from torchvision.transforms import InterpolationMode
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "weights"))
-from make_weights_fixtures import CifarResNet, calibrate  # noqa: E402  (the committed CIFAR ResNet-20 and its BN calibration)
+from make_weights_fixtures import CifarResNet, calibrate, write_json  # noqa: E402  (the committed CIFAR ResNet-20, its BN calibration)
 
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
@@ -82,12 +81,6 @@ CIFAR_CASES = [
 def rounded(values):
     """float32 values with the 9 significant digits that identify them: short JSON, exact round trip."""
     return [float(f"{v:.9g}") for v in values]
-
-
-def write_json(file, obj):
-    with open(file, "w") as f:
-        json.dump(obj, f, separators=(",", ":"))
-        f.write("\n")
 
 
 def make_fixtures():
