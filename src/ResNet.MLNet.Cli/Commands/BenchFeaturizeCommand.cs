@@ -58,7 +58,7 @@ internal static class BenchFeaturizeCommand
     private static Result Measure(ParseResult parse, ResNetOptions options, int batch, int size, int count, int passes)
     {
         var log = parse.InvocationConfiguration.Error;
-        var loadBefore = Throughput.LoadAverage();
+        var loadBefore = BenchSupport.LoadAverage();
         using var dir = new BenchImages(count, size);
         using var network = new Models.ResNet(options);
         var ml = new MLContext(seed: 0);
@@ -100,7 +100,7 @@ internal static class BenchFeaturizeCommand
             input.Value.Dispose();
         return new Result(Round(toolkit.Best), Round(files.Best), Round(raw.Best), Math.Round(toolkit.Best / raw.Best, 3), Math.Round(files.Best / raw.Best, 3),
             options.Name, batch, size, count, passes, threads, Environment.ProcessorCount,
-            [.. toolkit.Runs.Select(Round)], [.. files.Runs.Select(Round)], [.. raw.Runs.Select(Round)], loadBefore, Throughput.LoadAverage());
+            [.. toolkit.Runs.Select(Round)], [.. files.Runs.Select(Round)], [.. raw.Runs.Select(Round)], loadBefore, BenchSupport.LoadAverage());
     }
 
     private static double Round(double value) => Math.Round(value, 2);

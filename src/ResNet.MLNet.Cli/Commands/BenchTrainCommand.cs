@@ -27,28 +27,43 @@ internal static class BenchTrainCommand
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 2 };
         var bf16 = new Option<bool>("--bf16") { Description = "Mixed precision: the toolkit's bfloat16 compute copy, PyTorch's bfloat16 autocast." };
         var noPeer = new Option<bool>("--no-peer") { Description = "Do not run the PyTorch measurement." };
+        var rounds = new Option<int>("--rounds") { Description = "Measurements of each, interleaved (toolkit, PyTorch, toolkit, ...); the best of each counts.", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var command = new Command("train", "Training images/s of ResNetTrainer steps on synthetic data vs PyTorch on the same torchvision network.")
         {
-            arch, batchSize, imageSize, steps, warmup, bf16, noPeer, json,
+            arch, batchSize, imageSize, steps, warmup, bf16, noPeer, rounds, json,
         };
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
             var options = ResNetModels.Options(parse.GetValue(arch)!);
             int batch = parse.GetValue(batchSize), size = parse.GetValue(imageSize), timed = parse.GetValue(steps), untimed = parse.GetValue(warmup);
-            if (batch < 2 || size < 8 || timed < 1 || untimed < 0)
-                return CliOutput.Fail(parse, $"--batch-size must be at least 2, --image-size at least 8, --steps at least 1 and --warmup at least 0; got {batch}, {size}, {timed} and {untimed}.");
+            int roundCount = parse.GetValue(rounds);
+            if (batch < 2 || size < 8 || timed < 1 || untimed < 0 || roundCount < 1)
+                return CliOutput.Fail(parse, $"--batch-size must be at least 2, --image-size at least 8, --steps at least 1, --warmup at least 0 and --rounds at least 1; got {batch}, {size}, {timed}, {untimed} and {roundCount}.");
             bool mixed = parse.GetValue(bf16);
             var log = parse.InvocationConfiguration.Error;
             var loadBefore = BenchSupport.LoadAverage();
-            double toolkit = MeasureToolkit(options, batch, size, untimed, timed, mixed);
             int threads = torch.get_num_threads();
-            double? peer = null;
-            string? peerNote = null;
-            if (parse.GetValue(noPeer))
-                peerNote = "not run (--no-peer)";
-            else
-                (peer, peerNote) = MeasurePyTorch(options, batch, size, untimed, timed, mixed, threads);
+            var toolkitRuns = new Measurements();
+            var peerRuns = new Measurements();
+            bool runPeer = !parse.GetValue(noPeer);
+            string peerNote = "not run (--no-peer)";
+            for (int round = 1; round <= roundCount; round++)
+            {
+                // Interleaved, so a change of load during the run moves both sides alike.
+                toolkitRuns.Add(MeasureToolkit(options, batch, size, untimed, timed, mixed));
+                if (runPeer)
+                {
+                    (double? img, peerNote) = MeasurePyTorch(options, batch, size, untimed, timed, mixed, threads);
+                    if (img is { } value)
+                        peerRuns.Add(value);
+                    runPeer = img is not null; // a peer that cannot run is not retried
+                }
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"round {round}: toolkit {toolkitRuns.Runs[^1]:F2} img/s{(peerRuns.Runs.Count == round ? $", PyTorch {peerRuns.Runs[^1]:F2} img/s" : "")}, load {BenchSupport.FormatLoad(BenchSupport.LoadAverage())}"));
+            }
+            double toolkit = toolkitRuns.Best;
+            double? peer = peerRuns.Runs.Count > 0 ? peerRuns.Best : null;
             var loadAfter = BenchSupport.LoadAverage();
             double? ratio = peer is > 0 ? toolkit / peer.Value : null;
             if (parse.GetValue(json))
@@ -58,14 +73,15 @@ internal static class BenchTrainCommand
                     arch = options.Name, batch_size = batch, image_size = size,
                     toolkit_img_per_s = Math.Round(toolkit, 3), pytorch_img_per_s = peer is null ? (double?)null : Math.Round(peer.Value, 3),
                     ratio = ratio is null ? (double?)null : Math.Round(ratio.Value, 3),
-                    bf16 = mixed, steps = timed, warmup = untimed, threads, pytorch_note = peerNote,
+                    toolkit_runs = toolkitRuns.Runs.Select(v => Math.Round(v, 3)), pytorch_runs = peerRuns.Runs.Select(v => Math.Round(v, 3)),
+                    bf16 = mixed, steps = timed, warmup = untimed, rounds = roundCount, threads, pytorch_note = peerNote,
                     load_average_before = loadBefore, load_average_after = loadAfter,
                 }, CliOutput.Json));
                 return 0;
             }
             var output = parse.InvocationConfiguration.Output;
             string precision = mixed ? "bf16" : "fp32";
-            output.WriteLine($"{options.Name} {size}x{size} batch {batch} {precision}, {timed} timed steps after {untimed}, {threads} threads");
+            output.WriteLine($"{options.Name} {size}x{size} batch {batch} {precision}, {timed} timed steps after {untimed}, {threads} threads, best of {roundCount} rounds");
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ResNet.MLNet (TorchSharp): {toolkit:F2} img/s"));
             output.WriteLine(peer is null
                 ? $"  PyTorch: {peerNote}"

@@ -16,19 +16,6 @@ internal static class Throughput
         pass();
         return items / watch.Elapsed.TotalSeconds;
     }
-
-    /// <summary>The 1-, 5- and 15-minute load averages (/proc/loadavg), or null where there is none.</summary>
-    public static double[]? LoadAverage()
-    {
-        try
-        {
-            return File.ReadAllText("/proc/loadavg").Split(' ').Take(3).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
-        {
-            return null;
-        }
-    }
 }
 
 /// <summary>Repeated throughput measurements of one workload (items per second).</summary>

@@ -5,16 +5,22 @@ namespace ResNet.MLNet.Tests.Cli;
 public class BenchTrainCommandTests
 {
     [Fact]
-    public void Json_reports_toolkit_throughput_without_the_peer()
+    public void Json_reports_the_best_of_the_rounds_without_the_peer()
     {
         var (code, output, error) = CliRunner.Run(
-            "bench", "train", "--arch", "cifar_resnet20", "--image-size", "32", "--batch-size", "4", "--warmup", "1", "--steps", "2", "--no-peer", "--json");
+            "bench", "train", "--arch", "cifar_resnet20", "--image-size", "32", "--batch-size", "4", "--warmup", "1", "--steps", "2", "--rounds", "2", "--no-peer", "--json");
         Assert.True(code == 0, error);
         var root = JsonDocument.Parse(output).RootElement;
         Assert.Equal("cifar_resnet20", root.GetProperty("arch").GetString());
         Assert.Equal(4, root.GetProperty("batch_size").GetInt32());
         Assert.Equal(32, root.GetProperty("image_size").GetInt32());
-        Assert.True(root.GetProperty("toolkit_img_per_s").GetDouble() > 0);
+        double best = root.GetProperty("toolkit_img_per_s").GetDouble();
+        Assert.True(best > 0);
+        var runs = root.GetProperty("toolkit_runs").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        Assert.Equal(2, runs.Length);
+        Assert.Equal(runs.Max(), best, tolerance: 0.001);
+        Assert.Empty(root.GetProperty("pytorch_runs").EnumerateArray());
+        Assert.Contains("round 2: toolkit", error);
         Assert.Equal(JsonValueKind.Null, root.GetProperty("pytorch_img_per_s").ValueKind);
         Assert.Equal(JsonValueKind.Null, root.GetProperty("ratio").ValueKind);
     }
