@@ -1,4 +1,5 @@
 using ResNet.MLNet.Cli;
+using ResNet.MLNet.Tests.TestSupport;
 using ResNet.MLNet.Tests.Weights;
 using ResNet.MLNet.Weights;
 
@@ -40,7 +41,7 @@ public class WeightsCommandsTests
     [Fact]
     public void Convert_should_write_safetensors_with_the_detected_architecture()
     {
-        using var dir = WeightsFixtures.TempDirectory();
+        using var dir = new TempDirectory();
         var (code, output, error) = Run("convert", "--in", WeightsFixtures.PathOf("cifar_resnet20.pth"), "--out", dir.File("cifar.safetensors"));
         Assert.True(code == 0, error);
         Assert.Contains("Wrote 116 tensors", output);
@@ -58,7 +59,7 @@ public class WeightsCommandsTests
     [Fact]
     public void Convert_should_fail_cleanly_on_a_missing_file_or_an_unknown_extension()
     {
-        using var dir = WeightsFixtures.TempDirectory();
+        using var dir = new TempDirectory();
         var (code, _, error) = Run("convert", "--in", dir.File("missing.pth"), "--out", dir.File("out.safetensors"));
         Assert.Equal(1, code);
         Assert.Contains("missing.pth", error);

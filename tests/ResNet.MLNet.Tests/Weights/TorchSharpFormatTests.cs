@@ -1,4 +1,5 @@
 using ResNet.MLNet.Models;
+using ResNet.MLNet.Tests.TestSupport;
 using ResNet.MLNet.Weights;
 using static ResNet.MLNet.Tests.Weights.WeightsFixtures;
 using static TorchSharp.torch;
@@ -10,7 +11,7 @@ public class TorchSharpFormatTests
     [Fact]
     public void Should_read_what_TorchSharp_Module_save_writes()
     {
-        using var dir = TempDirectory();
+        using var dir = new TempDirectory();
         using var model = ResNetModels.CifarResNet(8);
         model.save(dir.File("model.dat"));
 
@@ -25,7 +26,7 @@ public class TorchSharpFormatTests
     [Fact]
     public void Should_write_what_TorchSharp_Module_load_reads_strictly()
     {
-        using var dir = TempDirectory();
+        using var dir = new TempDirectory();
         using var source = ResNetModels.CifarResNet(8);
         var tensors = source.OrderedStateDict().Select(e => NamedTensor.FromTensor(e.Key, e.Value)).ToList();
         TorchSharpFormat.Write(dir.File("weights.dat"), tensors);

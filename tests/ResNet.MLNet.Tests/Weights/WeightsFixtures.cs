@@ -14,7 +14,6 @@ internal static class WeightsFixtures
     public static JsonElement Json(string name) => JsonDocument.Parse(File.ReadAllText(PathOf(name))).RootElement;
 
     /// <summary>A fresh directory under the system temp folder, deleted by the caller's <c>using</c>.</summary>
-    public static TempDirectory TempDirectory() => new();
 
     /// <summary>Every element as a double, whatever the type (BF16 from its bits, bool as 0/1).</summary>
     public static double[] Values(NamedTensor t) => t.DType switch
@@ -56,21 +55,5 @@ internal static class WeightsFixtures
         Assert.Equal(expected.Select(t => t.ToString()), actual.Select(t => t.ToString()));
         for (int i = 0; i < expected.Count; i++)
             Assert.True(expected[i].Data.Span.SequenceEqual(actual[i].Data.Span), $"bytes of '{expected[i].Name}' differ");
-    }
-}
-
-/// <summary>A temporary directory removed on dispose.</summary>
-internal sealed class TempDirectory : IDisposable
-{
-    public TempDirectory() => Directory.CreateDirectory(Path);
-
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "resnet-mlnet-tests-" + Guid.NewGuid().ToString("N"));
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); }
-        catch (IOException) { }
     }
 }
