@@ -29,11 +29,12 @@ internal static class BenchFashionMnistCommand
         var batchSize = new Option<int>("--batch-size") { Description = "Images per step.", DefaultValueFactory = _ => 128 };
         var lr = new Option<float>("--lr") { Description = "Peak learning rate (SGD, Nesterov momentum 0.9, weight decay 5e-4, one-cycle).", DefaultValueFactory = _ => 0.1f };
         var bf16 = new Option<bool>("--bf16") { Description = "Mixed precision (bfloat16 compute)." };
+        var seed = new Option<int>("--seed") { Description = "Seed of the initial weights, the batch order and the flips.", DefaultValueFactory = _ => 0 };
         var data = new Option<string>("--data") { Description = "Folder of the four gzip IDX files.", DefaultValueFactory = _ => "/usr/share/datasets/fashion-mnist" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object at the end." };
         var command = new Command("fashion-mnist", "Train from scratch on Fashion-MNIST: test accuracy per epoch, time per epoch and total.")
         {
-            arch, epochs, imageSize, limit, testLimit, batchSize, lr, bf16, data, json,
+            arch, epochs, imageSize, limit, testLimit, batchSize, lr, bf16, seed, data, json,
         };
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
@@ -47,7 +48,7 @@ internal static class BenchFashionMnistCommand
             using var train = ReadIdx(folder, "train", parse.GetValue(limit));
             using var test = ReadIdx(folder, "t10k", parse.GetValue(testLimit));
             double readSeconds = total.Elapsed.TotalSeconds;
-            using var model = new Models.ResNet(options);
+            using var model = ResNetModels.Build(options, parse.GetValue(seed));
             var summary = ModelSummary.Of(model, size);
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"fashion-mnist: {options.Name} (1 channel, 10 classes) at {size}x{size}, {summary.Parameters:N0} parameters, {summary.Macs / 1e6:F1} MMACs/image; " +
@@ -71,14 +72,14 @@ internal static class BenchFashionMnistCommand
                 Momentum = 0.9f, Nesterov = true, WeightDecay = 5e-4f, Schedule = ScheduleKind.OneCycle,
                 Augmentation = new Augmentation { RandomResizedCrop = false, HorizontalFlip = true, ColorJitter = 0 },
                 Preprocessing = new Preprocessing { ImageSize = size, Mean = [0.2860f], Std = [0.3530f] },
-                MixedPrecisionBFloat16 = parse.GetValue(bf16), Progress = clock, Seed = 0,
+                MixedPrecisionBFloat16 = parse.GetValue(bf16), Progress = clock, Seed = parse.GetValue(seed),
             });
             var loadAfter = BenchSupport.LoadAverage();
             var last = result.History[^1];
             var report = new
             {
                 arch = options.Name, image_size = size, train_images = train.Count, test_images = test.Count, parameters = summary.Parameters, macs = summary.Macs,
-                epochs = result.History.Count, test_accuracy = last.ValidationAccuracy, test_loss = last.ValidationLoss,
+                seed = parse.GetValue(seed), epochs = result.History.Count, test_accuracy = last.ValidationAccuracy, test_loss = last.ValidationLoss,
                 seconds_per_epoch = result.History.Average(e => e.Seconds), total_seconds = total.Elapsed.TotalSeconds,
                 history = result.History.Select(e => new
                 {

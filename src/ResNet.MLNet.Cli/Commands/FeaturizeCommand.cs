@@ -39,7 +39,7 @@ internal static class FeaturizeCommand
 
             var ml = new MLContext(seed: 0);
             var images = ml.Data.LoadImagesFromFolder(parse.GetValue(data)!, folder);
-            using var network = new Models.ResNet(options);
+            using var network = ResNetModels.Build(options, seed: 0); // deterministic features when no weights are given
             var featurizer = ml.Transforms.LoadImages("Image", null, "ImagePath").Append(ml.Transforms.ResNetFeaturizer(new ResNetFeaturizerOptions
             {
                 InputColumnName = "Image",

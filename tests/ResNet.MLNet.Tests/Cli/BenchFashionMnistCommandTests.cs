@@ -27,6 +27,24 @@ public sealed class BenchFashionMnistCommandTests : IDisposable
     }
 
     [Fact]
+    public void The_same_seed_gives_the_same_run_and_another_seed_another()
+    {
+        WriteSet("train", count: 10, labelOffset: 0);
+        WriteSet("t10k", count: 4, labelOffset: 1);
+        double[] Losses(string seed)
+        {
+            var (code, output, error) = CliRunner.Run("bench", "fashion-mnist", "--arch", "cifar_resnet8", "--image-size", "8", "--epochs", "2",
+                "--batch-size", "4", "--data", folder, "--seed", seed, "--json");
+            Assert.True(code == 0, error);
+            return [.. JsonDocument.Parse(output).RootElement.GetProperty("history").EnumerateArray()
+                .SelectMany(e => new[] { e.GetProperty("train_loss").GetDouble(), e.GetProperty("test_loss").GetDouble() })];
+        }
+
+        Assert.Equal(Losses("3"), Losses("3"));
+        Assert.NotEqual(Losses("3"), Losses("4"));
+    }
+
+    [Fact]
     public void A_labels_file_that_does_not_fit_the_images_fails_with_a_message()
     {
         WriteSet("train", count: 3, labelOffset: 0);
