@@ -35,6 +35,37 @@ internal static class DeterministicWeights
         }
     }
 
+    /// <summary>
+    /// Fills a model with the hashed, full-rank, He-scaled weights of Fixtures/parity/make_gradient_fixtures.py (see its
+    /// docstring), well conditioned for training-mode BatchNorm, unlike <see cref="Fill"/>'s sinusoids.
+    /// </summary>
+    public static void FillHashed(nn.Module model)
+    {
+        using var noGrad = no_grad();
+        foreach (var (key, tensor) in model.OrderedStateDict())
+        {
+            using var scope = NewDisposeScope();
+            string leaf = key[(key.LastIndexOf('.') + 1)..];
+            if (leaf == "num_batches_tracked")
+            {
+                tensor.zero_();
+                continue;
+            }
+            long n = tensor.numel();
+            var v = sin(arange(n, dtype: ScalarType.Float64) * 12.9898 + Phase(key)) * 43758.5453;
+            var u = (v - v.floor() - 0.5).reshape(tensor.shape);
+            Tensor value = leaf switch
+            {
+                "running_var" => 1 + 0.5 * (u + 0.5),
+                "running_mean" => 0.1 * u,
+                "weight" when tensor.dim() == 1 => 1 + 0.2 * u,
+                "bias" => 0.2 * u,
+                _ => u * Math.Sqrt(24.0 / (n / tensor.shape[0])),
+            };
+            tensor.copy_(value.to(tensor.dtype));
+        }
+    }
+
     public static Tensor Input(int height, int width)
     {
         long n = 2L * 3 * height * width;
