@@ -4,26 +4,18 @@ using static TorchSharp.torch;
 namespace ResNet.MLNet.Tests.TestSupport;
 
 /// <summary>
-/// Fills a model with the weights formula of Fixtures/parity/make_parity_fixtures.py (see its docstring), so the
-/// C# and torchvision networks hold identical weights without shipping any.
+/// Fills a model with the weight formulas of the Fixtures/parity scripts (see their docstrings), so the C# and
+/// torchvision networks hold identical weights without shipping any.
 /// </summary>
 internal static class DeterministicWeights
 {
-    public static void Fill(nn.Module model)
-    {
-        using var noGrad = no_grad();
-        foreach (var (key, tensor) in model.OrderedStateDict())
+    /// <summary>The sinusoid weights of Fixtures/parity/make_parity_fixtures.py.</summary>
+    public static void Fill(nn.Module model) =>
+        FillEach(model, (key, leaf, tensor) =>
         {
-            using var scope = NewDisposeScope();
-            string leaf = key[(key.LastIndexOf('.') + 1)..];
-            if (leaf == "num_batches_tracked")
-            {
-                tensor.zero_();
-                continue;
-            }
             long n = tensor.numel();
             var s = sin(arange(n, dtype: ScalarType.Float64) * 0.37 + Phase(key)).reshape(tensor.shape);
-            Tensor value = leaf switch
+            return leaf switch
             {
                 "running_var" => 1 + 0.5 * (s + 1),
                 "running_mean" => 0.1 * s,
@@ -31,30 +23,19 @@ internal static class DeterministicWeights
                 "bias" => 0.1 * s,
                 _ => s / Math.Sqrt(n / tensor.shape[0]),
             };
-            tensor.copy_(value.to(tensor.dtype));
-        }
-    }
+        });
 
     /// <summary>
     /// Fills a model with the hashed, full-rank, He-scaled weights of Fixtures/parity/make_gradient_fixtures.py (see its
     /// docstring), well conditioned for training-mode BatchNorm, unlike <see cref="Fill"/>'s sinusoids.
     /// </summary>
-    public static void FillHashed(nn.Module model)
-    {
-        using var noGrad = no_grad();
-        foreach (var (key, tensor) in model.OrderedStateDict())
+    public static void FillHashed(nn.Module model) =>
+        FillEach(model, (key, leaf, tensor) =>
         {
-            using var scope = NewDisposeScope();
-            string leaf = key[(key.LastIndexOf('.') + 1)..];
-            if (leaf == "num_batches_tracked")
-            {
-                tensor.zero_();
-                continue;
-            }
             long n = tensor.numel();
             var v = sin(arange(n, dtype: ScalarType.Float64) * 12.9898 + Phase(key)) * 43758.5453;
             var u = (v - v.floor() - 0.5).reshape(tensor.shape);
-            Tensor value = leaf switch
+            return leaf switch
             {
                 "running_var" => 1 + 0.5 * (u + 0.5),
                 "running_mean" => 0.1 * u,
@@ -62,7 +43,20 @@ internal static class DeterministicWeights
                 "bias" => 0.2 * u,
                 _ => u * Math.Sqrt(24.0 / (n / tensor.shape[0])),
             };
-            tensor.copy_(value.to(tensor.dtype));
+        });
+
+    /// <summary>Sets every state_dict entry to <paramref name="value"/>(key, leaf name, tensor) in float64; num_batches_tracked to 0.</summary>
+    private static void FillEach(nn.Module model, Func<string, string, Tensor, Tensor> value)
+    {
+        using var noGrad = no_grad();
+        foreach (var (key, tensor) in model.OrderedStateDict())
+        {
+            using var scope = NewDisposeScope();
+            string leaf = key[(key.LastIndexOf('.') + 1)..];
+            if (leaf == "num_batches_tracked")
+                tensor.zero_();
+            else
+                tensor.copy_(value(key, leaf, tensor).to(tensor.dtype));
         }
     }
 
