@@ -119,13 +119,8 @@ internal static class BenchFeaturizeCommand
             ImageHeight = size,
             ImageWidth = size,
         });
-        threads = Environment.ProcessorCount;
-        using var options = new SessionOptions
-        {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            IntraOpNumThreads = threads,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-        };
+        using var options = OnnxRuntimeEngine.CreateSessionOptions();
+        threads = options.IntraOpNumThreads;
         return new InferenceSession(stream.ToArray(), options);
     }
 

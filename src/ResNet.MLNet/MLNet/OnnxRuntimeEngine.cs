@@ -18,12 +18,7 @@ internal sealed class OnnxRuntimeEngine : IBatchModel
 
     public OnnxRuntimeEngine(byte[] onnx, string inputName, string outputName, int inputLength, int channels, int imageSize)
     {
-        using var options = new SessionOptions
-        {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            IntraOpNumThreads = Environment.ProcessorCount,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-        };
+        using var options = CreateSessionOptions();
         session = new InferenceSession(onnx, options);
         inputNames = [inputName];
         outputNames = [outputName];
@@ -32,6 +27,14 @@ internal sealed class OnnxRuntimeEngine : IBatchModel
         var dims = session.OutputMetadata[outputName].Dimensions;
         OutputLength = dims.Skip(1).Aggregate(1, (a, b) => a * b);
     }
+
+    /// <summary>The engine's session options: all graph optimizations, sequential, one intra-op thread per processor.</summary>
+    internal static SessionOptions CreateSessionOptions() => new()
+    {
+        GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        IntraOpNumThreads = Environment.ProcessorCount,
+        ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+    };
 
     public int InputLength { get; }
     public int OutputLength { get; }
