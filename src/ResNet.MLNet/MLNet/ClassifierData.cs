@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using ResNet.MLNet.Training;
@@ -72,7 +73,8 @@ internal static class ClassifierData
         var label = view.Schema[labelColumn];
         var pathColumn = view.Schema.GetColumnOrNull("ImagePath");
         int perImage = channels * size * size;
-        var bytes = new List<byte>(perImage * (int)Math.Min(data.GetRowCount() ?? 64, 100_000));
+        // Capacity from the row count when known, in long: 224x224 RGB images overflow int from ~14,300 rows.
+        var bytes = new List<byte>((int)Math.Min((long)perImage * Math.Min(data.GetRowCount() ?? 64, 100_000), Array.MaxLength));
         var labels = new List<long>();
         var index = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (long)p.i, StringComparer.Ordinal);
 
@@ -94,7 +96,7 @@ internal static class ClassifierData
         }
         if (labels.Count == 0)
             throw new InvalidDataException($"The {role} data has no rows.");
-        return InMemoryImageDataset.FromPixels(bytes.ToArray(), channels, size, size, labels.ToArray(), classes);
+        return InMemoryImageDataset.FromPixels(CollectionsMarshal.AsSpan(bytes), channels, size, size, labels.ToArray(), classes);
     }
 
     private static bool Move(DataViewRowCursor cursor, IDataView data, string? pathColumn, long row)

@@ -90,7 +90,8 @@ public sealed class ResNetClassifierTrainer : IEstimator<ResNetClassifierTransfo
     {
         var dataset = ClassifierData.Load(ml.Transforms, view, options.ImageColumnName, options.LabelColumnName, classes,
             options.Training.Preprocessing.ImageSize, options.ResizeMode, options.Training.Preprocessing.Mean.Count, role);
-        var empty = classes.Where((_, k) => !dataset.Labels.Contains(k)).ToList();
+        var present = dataset.Labels.ToHashSet();
+        var empty = classes.Where((_, k) => !present.Contains(k)).ToList();
         if (role == "training" && empty.Count > 0)
             throw new InvalidDataException($"Class(es) {string.Join(", ", empty.Select(c => $"'{c}'"))} have no images in the training data.");
         return dataset;
