@@ -44,18 +44,9 @@ public sealed class NamedTensor
     /// <summary>Number of elements (1 for a scalar).</summary>
     public long ElementCount => Data.Length / DTypes.SizeOf(DType);
 
-    /// <summary>Copies a tensor's values (any device) into a named CPU record of the same dtype and shape.</summary>
-    public static NamedTensor From(string name, Tensor tensor)
-    {
-        ArgumentNullException.ThrowIfNull(tensor);
-        using var scope = NewDisposeScope();
-        var cpu = tensor.detach().cpu().contiguous();
-        return new NamedTensor(name, cpu.dtype, cpu.shape, cpu.bytes.ToArray());
-    }
-
     /// <summary>A copy of a module's state dictionary in PyTorch's order (see <see cref="StateDictOrder.OrderedStateDict"/>).</summary>
     public static IReadOnlyList<NamedTensor> FromModel(nn.Module model) =>
-        model.OrderedStateDict().Select(e => From(e.Key, e.Value)).ToList();
+        model.OrderedStateDict().Select(e => FromTensor(e.Key, e.Value)).ToList();
 
     /// <summary>The same data under another key.</summary>
     public NamedTensor WithName(string name) => new(name, DType, Shape, Data);
