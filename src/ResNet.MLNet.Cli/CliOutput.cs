@@ -9,7 +9,7 @@ namespace ResNet.MLNet.Cli;
 internal static class CliOutput
 {
     /// <summary>JSON as the commands print it: snake_case names, indented.</summary>
-    public static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
+    public static JsonSerializerOptions Json => ImageFolderFineTuning.Json;
 
     /// <summary>
     /// A Spectre console writing to the invocation's output (so tests can capture it). It is interactive — live progress

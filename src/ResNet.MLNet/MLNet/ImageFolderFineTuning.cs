@@ -139,10 +139,7 @@ public static class ImageFolderFineTuning
             ? ImageFolder.List(dataFolder, new ImageFolderOptions { Split = testSplit })
             : ImageFolder.List(dataFolder);
         var scored = model.Transform(ml.Data.LoadFromEnumerable(rows.Select(ImageRow.From)));
-        var key = scored.Schema[PredictedLabelKeyColumn];
-        VBuffer<ReadOnlyMemory<char>> names = default;
-        key.GetKeyValues(ref names);
-        var classes = names.DenseValues().Select(n => n.ToString()).ToList();
+        var classes = LabelColumn.ClassNames(scored, PredictedLabelKeyColumn);
         var keyed = ml.Transforms.Conversion.MapValueToKey("Label", keyData: LabelColumn.KeyData(classes)).Fit(scored).Transform(scored);
         var metrics = ml.MulticlassClassification.Evaluate(keyed, predictedLabelColumnName: PredictedLabelKeyColumn);
         return ClassificationMetrics.From(metrics, classes);
