@@ -18,8 +18,8 @@ internal interface IBatchModel : IDisposable
 }
 
 /// <summary>
-/// Row-to-row ML.NET transformer that applies an <see cref="IBatchModel"/> to a float vector column, or to an image
-/// column whose pixels (<see cref="PlanarPixels"/>) are the model's input. Its data view
+/// Row-to-row ML.NET transformer that applies an <see cref="IBatchModel"/> to an image column whose pixels
+/// (<see cref="PlanarPixels"/>) are the model's input. Its data view
 /// scores rows in batches — a look-ahead cursor reads and decodes the next batch while the current one runs — and keeps
 /// the input's row order and lazy semantics; its row mapper (used by prediction engines) scores one row at a time.
 /// </summary>
@@ -50,15 +50,9 @@ internal sealed class BatchedModelTransformer : ITransformer
     {
         var input = inputSchema.GetColumnOrNull(InputColumn)
             ?? throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Schema mismatch for input column '{InputColumn}': the column is missing.");
-        bool fits = input.Type switch
-        {
-            VectorDataViewType { ItemType: NumberDataViewType n } vector => n == NumberDataViewType.Single && vector.Size == model.InputLength,
-            ImageDataViewType { Height: > 0 } image => ImageChannels(image) is 1 or 3,
-            _ => false,
-        };
-        if (!fits)
+        if (input.Type is not ImageDataViewType { Height: > 0 } image || ImageChannels(image) is not (1 or 3))
             throw new ArgumentOutOfRangeException(nameof(inputSchema),
-                $"Schema mismatch for input column '{InputColumn}': expected Vector<Single, {model.InputLength}> or an image of that many pixel values, got {input.Type}.");
+                $"Schema mismatch for input column '{InputColumn}': expected an image of {model.InputLength} pixel values (1 or 3 channels), got {input.Type}.");
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(inputSchema);
         builder.AddColumn(OutputColumn, new VectorDataViewType(NumberDataViewType.Single, model.OutputLength));
@@ -85,33 +79,25 @@ internal sealed class BatchedModelTransformer : ITransformer
     private static InvalidDataException RowError(long row, string? path, Exception inner) => ImagePipeline.RowError(row, path, inner);
 
     /// <summary>
-    /// Reads rows of the input column (and path) from a cursor into a buffer: a float vector is copied; an image (resized to
-    /// the network's input) has its pixels written in planar order by <see cref="PlanarPixels"/>, as ML.NET's ExtractPixels would.
+    /// Reads rows of the input image column (and path) from a cursor into a buffer: each image (resized to the network's
+    /// input) has its pixels written in planar order by <see cref="PlanarPixels"/>, as ML.NET's ExtractPixels would.
     /// </summary>
     private sealed class RowReader
     {
-        private readonly ValueGetter<VBuffer<float>>? vector;
-        private readonly ValueGetter<MLImage>? image;
+        private readonly ValueGetter<MLImage> image;
         private readonly ValueGetter<ReadOnlyMemory<char>>? path;
         private readonly int length;
         private readonly int channels;
         private readonly int height;
         private readonly int width;
-        private VBuffer<float> value;
         private MLImage? picture;
 
         public RowReader(BatchedModelTransformer parent, DataViewRow row)
         {
             var input = row.Schema[parent.InputColumn];
-            if (input.Type is ImageDataViewType type)
-            {
-                image = row.GetGetter<MLImage>(input);
-                (channels, height, width) = (parent.ImageChannels(type), type.Height, type.Width);
-            }
-            else
-            {
-                vector = row.GetGetter<VBuffer<float>>(input);
-            }
+            var type = (ImageDataViewType)input.Type;
+            image = row.GetGetter<MLImage>(input);
+            (channels, height, width) = (parent.ImageChannels(type), type.Height, type.Width);
             var pathColumn = parent.PathColumn is null ? null : row.Schema.GetColumnOrNull(parent.PathColumn);
             if (pathColumn is { Type: TextDataViewType } p && row.IsColumnActive(p))
                 path = row.GetGetter<ReadOnlyMemory<char>>(p);
@@ -123,22 +109,16 @@ internal sealed class BatchedModelTransformer : ITransformer
             var destination = buffer.AsSpan(slot * length, length);
             try
             {
-                if (image is not null)
-                {
-                    image(ref picture!);
-                    if (picture is null)
-                        destination.Clear(); // no image (an empty path): zeros, as ML.NET's ExtractPixels gives
-                    else
-                        PlanarPixels.Write(picture, channels, height, width, destination);
-                    return;
-                }
-                vector!(ref value);
+                image(ref picture!);
+                if (picture is null)
+                    destination.Clear(); // no image (an empty path): zeros, as ML.NET's ExtractPixels gives
+                else
+                    PlanarPixels.Write(picture, channels, height, width, destination);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 throw RowError(position, PathOf(), e);
             }
-            value.CopyTo(destination);
         }
 
         private string? PathOf()
