@@ -40,9 +40,7 @@ public static partial class ArchitectureDetector
     public static IReadOnlyList<ArchitectureMatch> Rank(IReadOnlyList<NamedTensor> tensors)
     {
         ArgumentNullException.ThrowIfNull(tensors);
-        var file = new Dictionary<string, IReadOnlyList<long>>(StringComparer.Ordinal);
-        foreach (var t in WeightsNameMapping.StripDataParallelPrefix(tensors))
-            file.TryAdd(WeightsNameMapping.ToModelKey(t.Name), SqueezeHead(t));
+        var file = WeightsNameMapping.MapKeys(tensors).ByKey.ToDictionary(e => e.Key, e => SqueezeHead(e.Value), StringComparer.Ordinal);
         int numClasses = file.TryGetValue(WeightsNameMapping.Classifier + "weight", out var fc) && fc.Count == 2 ? (int)fc[0] : 0;
         int inChannels = file.TryGetValue(WeightsNameMapping.InputConvWeight, out var conv) && conv.Count == 4 ? (int)conv[1] : 3;
 

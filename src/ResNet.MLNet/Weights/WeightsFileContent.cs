@@ -35,14 +35,8 @@ public sealed record WeightsFileContent(WeightsFormat Format, IReadOnlyList<Name
     /// Classes of the file's classifier: the rows of <c>fc.weight</c> (or of a timm or Cadene-style head, after a
     /// DataParallel prefix, as <see cref="WeightsLoader"/> maps them); null when the file has no classifier.
     /// </summary>
-    public int? NumClasses
-    {
-        get
-        {
-            string key = WeightsNameMapping.Classifier + "weight";
-            var heads = WeightsNameMapping.StripDataParallelPrefix(Tensors).Where(t => WeightsNameMapping.ToModelKey(t.Name) == key);
-            var head = heads.OrderBy(t => t.Name == key ? 0 : 1).FirstOrDefault(); // an exact key wins over an alias, as in the loader
-            return head is { Shape.Count: 2 or 4 } ? (int)head.Shape[0] : null;
-        }
-    }
+    public int? NumClasses =>
+        WeightsNameMapping.MapKeys(Tensors).ByKey.GetValueOrDefault(WeightsNameMapping.Classifier + "weight") is { Shape.Count: 2 or 4 } head
+            ? (int)head.Shape[0]
+            : null;
 }

@@ -29,7 +29,7 @@ public static class WeightsLoader
         ArgumentNullException.ThrowIfNull(tensors);
         options ??= WeightsLoadOptions.Default;
 
-        var (file, unexpected) = MapKeys(tensors);
+        var (file, unexpected) = WeightsNameMapping.MapKeys(tensors);
         var target = model.OrderedStateDict();
         string? headNote = options.AllowHeadMismatch ? HeadMismatch(target, file) : null;
 
@@ -83,22 +83,6 @@ public static class WeightsLoader
             throw new WeightsMismatchException(report);
         Copy(plan);
         return report;
-    }
-
-    /// <summary>File tensors by model key; alias keys that collide with an exact key are unexpected.</summary>
-    private static (Dictionary<string, NamedTensor> ByKey, List<string> Unexpected) MapKeys(IReadOnlyList<NamedTensor> tensors)
-    {
-        var stripped = WeightsNameMapping.StripDataParallelPrefix(tensors);
-        var byKey = new Dictionary<string, NamedTensor>(StringComparer.Ordinal);
-        var unexpected = new List<string>();
-        foreach (var t in stripped.Where(t => WeightsNameMapping.ToModelKey(t.Name) == t.Name))
-            byKey[t.Name] = t;
-        foreach (var t in stripped.Where(t => WeightsNameMapping.ToModelKey(t.Name) != t.Name))
-        {
-            if (!byKey.TryAdd(WeightsNameMapping.ToModelKey(t.Name), t))
-                unexpected.Add(t.Name);
-        }
-        return (byKey, unexpected);
     }
 
     /// <summary>Why the file's classifier cannot go into the model's head, or null when it fits (or neither has one).</summary>

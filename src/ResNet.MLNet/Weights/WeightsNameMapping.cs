@@ -45,6 +45,22 @@ internal static class WeightsNameMapping
         return key;
     }
 
+    /// <summary>File tensors by model key (DataParallel prefix stripped, head aliases mapped); an exact key wins over an alias, and aliases that collide with it are unexpected.</summary>
+    public static (Dictionary<string, NamedTensor> ByKey, List<string> Unexpected) MapKeys(IReadOnlyList<NamedTensor> tensors)
+    {
+        var stripped = StripDataParallelPrefix(tensors);
+        var byKey = new Dictionary<string, NamedTensor>(StringComparer.Ordinal);
+        var unexpected = new List<string>();
+        foreach (var t in stripped.Where(t => ToModelKey(t.Name) == t.Name))
+            byKey[t.Name] = t;
+        foreach (var t in stripped.Where(t => ToModelKey(t.Name) != t.Name))
+        {
+            if (!byKey.TryAdd(ToModelKey(t.Name), t))
+                unexpected.Add(t.Name);
+        }
+        return (byKey, unexpected);
+    }
+
     /// <summary>Whether a (mapped) key belongs to the classifier head.</summary>
     public static bool IsClassifier(string key) => key.StartsWith(Classifier, StringComparison.Ordinal);
 
