@@ -86,22 +86,9 @@ public static class ExportOnnxCommand
     /// </summary>
     private static Models.ResNet CreateModel(ResNetOptions network, WeightsFileContent? weights, string? path, TextWriter stderr)
     {
-        var model = new Models.ResNet(network);
-        if (weights is null)
-        {
-            stderr.WriteLine("Note: no weights are loaded (--weights); the exported network has random initial weights.");
-            return model;
-        }
-        try
-        {
-            stderr.WriteLine(WeightsLoader.Load(model, weights.Tensors, WeightsLoadOptions.Default, path!).ToString());
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        var (model, report) = ZooModels.Build(network, weights, path, WeightsLoadOptions.Default);
+        stderr.WriteLine(report?.ToString() ?? "Note: no weights are loaded (--weights); the exported network has random initial weights.");
+        return model;
     }
 
     private static string Describe(int? size, string dynamicName) => size?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? dynamicName;

@@ -29,10 +29,17 @@ internal static class ZooModels
     public static (Models.ResNet Model, LoadingReport? Report) Build(string arch, string? weightsPath, int? numClasses, WeightsLoadOptions loadOptions)
     {
         var weights = weightsPath is null ? null : ReadWeights(weightsPath);
-        var model = new Models.ResNet(Options(arch, weights, numClasses));
+        return Build(Options(arch, weights, numClasses), weights, weightsPath, loadOptions);
+    }
+
+    /// <summary>Builds the network and, when <paramref name="weights"/> (read from <paramref name="source"/>) are given, loads them.</summary>
+    /// <exception cref="WeightsMismatchException">A strict load found keys or shapes that do not fit; the message is the loading report.</exception>
+    public static (Models.ResNet Model, LoadingReport? Report) Build(ResNetOptions options, WeightsFileContent? weights, string? source, WeightsLoadOptions loadOptions)
+    {
+        var model = new Models.ResNet(options);
         try
         {
-            return (model, weights is null ? null : WeightsLoader.Load(model, weights.Tensors, loadOptions, weightsPath!));
+            return (model, weights is null ? null : WeightsLoader.Load(model, weights.Tensors, loadOptions, source!));
         }
         catch
         {
