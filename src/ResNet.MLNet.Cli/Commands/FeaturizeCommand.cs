@@ -32,13 +32,14 @@ internal static class FeaturizeCommand
             string? weightsPath = parse.GetValue(weights);
             var options = ZooModels.Options(parse.GetValue(arch)!, weightsPath is null ? null : ZooModels.ReadWeights(weightsPath), numClasses: null);
             var folder = new ImageFolderOptions { Split = parse.GetValue(split) };
-            int total = ImageFolder.List(parse.GetValue(data)!, folder).Count; // a missing or empty folder fails here
+            var entries = ImageFolder.List(parse.GetValue(data)!, folder); // a missing or empty folder fails here
+            int total = entries.Count;
             string outPath = Path.GetFullPath(parse.GetValue(output)!);
             if (Path.GetDirectoryName(outPath) is { } outDir && !Directory.Exists(outDir))
                 return CliOutput.Fail(parse, $"Cannot write '{outPath}': the folder '{outDir}' does not exist.");
 
             var ml = new MLContext(seed: 0);
-            var images = ml.Data.LoadImagesFromFolder(parse.GetValue(data)!, folder);
+            var images = ml.Data.LoadImageRows(entries);
             using var network = ResNetModels.Build(options, seed: 0); // deterministic features when no weights are given
             var featurizer = ml.Transforms.LoadImages("Image", null, "ImagePath").Append(ml.Transforms.ResNetFeaturizer(new ResNetFeaturizerOptions
             {

@@ -19,9 +19,10 @@ public static class ImageFolderDataset
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
         if (channels is not (1 or 3))
             throw new ArgumentException($"Images load with 1 or 3 channels; got {channels}.", nameof(channels));
-        var classes = ImageFolder.List(folder, options).Select(e => e.Label).Distinct().ToList();
+        var entries = ImageFolder.List(folder, options);
+        var classes = entries.Select(e => e.Label).Distinct().ToList();
         var ml = new MLContext(seed: 0);
-        var listed = ml.Data.LoadImagesFromFolder(folder, options);
+        var listed = ml.Data.LoadImageRows(entries);
         var images = ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: "ImagePath").Fit(listed).Transform(listed);
         return ClassifierData.Load(ml.Transforms, images, "Image", "Label", classes, size, ImageResizeMode.Stretch, channels, "image folder");
     }

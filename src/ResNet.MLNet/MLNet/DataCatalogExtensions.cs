@@ -19,9 +19,12 @@ public static class DataCatalogExtensions
     public static IDataView LoadImagesFromFolder(this DataOperationsCatalog catalog, string folder, ImageFolderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        var rows = ImageFolder.List(folder, options).Select(e => new ImageRow { ImagePath = e.ImagePath, Label = e.Label }).ToList();
-        return catalog.LoadFromEnumerable(rows);
+        return catalog.LoadImageRows(ImageFolder.List(folder, options));
     }
+
+    /// <summary>Listed images as an <see cref="IDataView"/> with columns <c>ImagePath</c> and <c>Label</c>, in the given order.</summary>
+    internal static IDataView LoadImageRows(this DataOperationsCatalog catalog, IEnumerable<ImageFolderEntry> entries) =>
+        catalog.LoadFromEnumerable(entries.Select(e => new ImageRow { ImagePath = e.ImagePath, Label = e.Label }).ToList());
 
     private sealed class ImageRow
     {

@@ -99,8 +99,8 @@ public static class ImageFolderFineTuning
         training.Resume = options.Resume;
         var classifierOptions = new ResNetClassifierOptions { Architecture = options.Architecture, WeightsPath = options.WeightsPath, Training = training };
 
-        var train = ml.Data.LoadFromEnumerable(trainRows.Select(ImageRow.From));
-        var test = ml.Data.LoadFromEnumerable(testRows.Select(ImageRow.From));
+        var train = ml.Data.LoadImageRows(trainRows);
+        var test = ml.Data.LoadImageRows(testRows);
         var labels = ml.Transforms.Conversion.MapValueToKey("Label").Fit(train);
         var loadImages = ml.Transforms.LoadImages("Image", null, "ImagePath").Fit(train);
         var keyedTrain = loadImages.Transform(labels.Transform(train));
@@ -138,7 +138,7 @@ public static class ImageFolderFineTuning
         var rows = HasSplit(dataFolder, out string? testSplit)
             ? ImageFolder.List(dataFolder, new ImageFolderOptions { Split = testSplit })
             : ImageFolder.List(dataFolder);
-        var scored = model.Transform(ml.Data.LoadFromEnumerable(rows.Select(ImageRow.From)));
+        var scored = model.Transform(ml.Data.LoadImageRows(rows));
         var classes = LabelColumn.ClassNames(scored, PredictedLabelKeyColumn);
         var keyed = ml.Transforms.Conversion.MapValueToKey("Label", keyData: LabelColumn.KeyData(classes)).Fit(scored).Transform(scored);
         var metrics = ml.MulticlassClassification.Evaluate(keyed, predictedLabelColumnName: PredictedLabelKeyColumn);
@@ -234,12 +234,4 @@ public static class ImageFolderFineTuning
     private sealed record MetricsFile(string Arch, double Accuracy, double MacroAccuracy, double LogLoss, IReadOnlyList<string> Classes,
         IReadOnlyList<ClassMetrics> PerClass, IReadOnlyList<IReadOnlyList<int>> ConfusionMatrix, IReadOnlyList<EpochMetrics> Epochs, int BestEpoch,
         bool StoppedEarly);
-
-    private sealed class ImageRow
-    {
-        public string ImagePath { get; set; } = "";
-        public string Label { get; set; } = "";
-
-        public static ImageRow From(ImageFolderEntry entry) => new() { ImagePath = entry.ImagePath, Label = entry.Label };
-    }
 }
