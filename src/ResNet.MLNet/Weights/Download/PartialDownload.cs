@@ -89,7 +89,16 @@ internal sealed class PartialDownload(string target, string url) : IDisposable
         bool empty = stream is not null && written == 0;
         Close();
         if (empty)
-            File.Delete(Path);
+        {
+            try
+            {
+                File.Delete(Path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // An empty leftover is harmless (the next download starts it over); the error that ended this one matters more.
+            }
+        }
         hash.Dispose();
     }
 

@@ -3,6 +3,7 @@ namespace ResNet.MLNet.Weights;
 /// <summary>How <see cref="WeightsDownloader"/> fetches one file; every property has a working default. Values are checked as they are set.</summary>
 public sealed record WeightsDownloadOptions
 {
+    private readonly string? cacheDirectory;
     private readonly string? fileName;
     private readonly string? sha256;
     private readonly int maxAttempts = Defaults.MaxAttempts;
@@ -23,7 +24,11 @@ public sealed record WeightsDownloadOptions
     }
 
     /// <summary>The cache folder; null (the default) is torch hub's, <see cref="WeightsCache.Directory"/>.</summary>
-    public string? CacheDirectory { get; init; }
+    public string? CacheDirectory
+    {
+        get => cacheDirectory;
+        init => cacheDirectory = value is "" ? throw new ArgumentException("CacheDirectory cannot be empty; null means torch hub's.", nameof(CacheDirectory)) : value;
+    }
 
     /// <summary>The name of the file in the cache; null (the default) is the last segment of the URL's path, as torch hub names it.</summary>
     public string? FileName

@@ -60,6 +60,7 @@ public sealed class WeightsHashTests
         Assert.Throws<ArgumentException>("Sha256", () => new WeightsDownloadOptions { Sha256 = "xyz" });
         Assert.Throws<ArgumentException>("Sha256", () => new WeightsDownloadOptions { Sha256 = new string('a', 65) });
         Assert.Throws<ArgumentException>("FileName", () => new WeightsDownloadOptions { FileName = "../a.pth" });
+        Assert.Throws<ArgumentException>("CacheDirectory", () => new WeightsDownloadOptions { CacheDirectory = "" });
         Assert.Throws<ArgumentOutOfRangeException>("MaxAttempts", () => new WeightsDownloadOptions { MaxAttempts = 0 });
         Assert.Throws<ArgumentOutOfRangeException>("Timeout", () => new WeightsDownloadOptions { Timeout = TimeSpan.Zero });
     }
