@@ -16,6 +16,7 @@ internal sealed class LoopbackHttpServer : IDisposable
     private readonly ConcurrentQueue<HttpStatusCode> statuses = new();
     private readonly Task accepting;
     private int responsesToCut;
+    private bool stallCutResponses;
 
     public LoopbackHttpServer()
     {
@@ -52,8 +53,15 @@ internal sealed class LoopbackHttpServer : IDisposable
             statuses.Enqueue(status);
     }
 
-    /// <summary>The next <paramref name="count"/> file responses stop after <see cref="CutAfterBytes"/> body bytes.</summary>
-    public void CutNext(int count) => responsesToCut = count;
+    /// <summary>
+    /// The next <paramref name="count"/> file responses stop after <see cref="CutAfterBytes"/> body bytes: the connection is
+    /// closed, or with <paramref name="stall"/> kept open and silent until the client gives up.
+    /// </summary>
+    public void CutNext(int count, bool stall = false)
+    {
+        stallCutResponses = stall;
+        responsesToCut = count;
+    }
 
     public void Dispose()
     {
@@ -102,10 +110,13 @@ internal sealed class LoopbackHttpServer : IDisposable
                 ? Head(HttpStatusCode.PartialContent, file.Length - from, $"Content-Range: bytes {from}-{file.Length - 1}/{file.Length}\r\n")
                 : Head(HttpStatusCode.OK, file.Length);
             int length = file.Length - (int)from;
-            if (Interlocked.Decrement(ref responsesToCut) >= 0)
+            bool cut = Interlocked.Decrement(ref responsesToCut) >= 0;
+            if (cut)
                 length = Math.Min(length, CutAfterBytes);
             await WriteAsync(stream, responseHead, timeout.Token);
             await stream.WriteAsync(file.AsMemory((int)from, length), timeout.Token);
+            if (cut && stallCutResponses)
+                await Task.Delay(Timeout.Infinite, timeout.Token);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or SocketException)
         {

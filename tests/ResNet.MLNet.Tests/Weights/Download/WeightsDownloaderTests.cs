@@ -118,6 +118,21 @@ public sealed class WeightsDownloaderTests : IDisposable
     }
 
     [Fact]
+    public async Task Should_give_up_on_a_silent_server_after_the_timeout_and_resume()
+    {
+        server.CutAfterBytes = 100_000;
+        server.CutNext(1, stall: true);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        string path = await new WeightsDownloader().DownloadAsync(
+            server.Serve(name, content), Options with { Timeout = TimeSpan.FromMilliseconds(300) });
+
+        Assert.Equal(content, File.ReadAllBytes(path));
+        Assert.Equal([null, "bytes=100000-"], server.Requests.Select(r => r.Range));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
     public async Task Should_keep_the_partial_file_when_the_attempts_run_out_and_resume_from_it_in_a_later_download()
     {
         string url = server.Serve(name, content);
