@@ -74,8 +74,10 @@ public sealed class WeightsDownloader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            string? file = AncestorFile(folder);
             throw new WeightsDownloadException(
-                $"Cannot create the weights cache folder {folder}: {e.Message}", from.AbsoluteUri, target, innerException: e);
+                $"Cannot create the weights cache folder {folder}: {(file is null ? e.Message : $"{file} is a file, not a folder.")}",
+                from.AbsoluteUri, target, innerException: e);
         }
         using var partial = new PartialDownload(target, from.AbsoluteUri);
         string actual = await FetchAsync(partial, from, options, cancellationToken).ConfigureAwait(false);
@@ -207,6 +209,17 @@ public sealed class WeightsDownloader
             ? mirrored
             : throw new InvalidOperationException(
                 $"{MirrorVariable}='{mirror}' is not an http or https base URL (such as https://mirror.example/models) to put file names after.");
+    }
+
+    /// <summary>The file standing where <paramref name="folder"/> or one of its parents should be, if any (.NET only says "could not find a part of the path").</summary>
+    private static string? AncestorFile(string folder)
+    {
+        for (string? path = folder; path is not null; path = Path.GetDirectoryName(path))
+        {
+            if (File.Exists(path))
+                return path;
+        }
+        return null;
     }
 
     private static bool IsOffline() =>
