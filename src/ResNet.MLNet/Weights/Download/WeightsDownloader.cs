@@ -13,7 +13,8 @@ namespace ResNet.MLNet.Weights;
 /// <remarks>
 /// <para>Transient failures (network errors, timeouts, HTTP 5xx, 408, 429) are retried with exponential backoff; a retry, or
 /// a later download after the attempts ran out, continues the <c>.partial</c> file with an HTTP <c>Range</c> request, and
-/// starts over when the server sends the whole file instead (200). Other HTTP errors (404, 403...) fail at once.</para>
+/// starts over when the server sends the whole file instead (200) or the partial file is longer than the file (416), and
+/// once more when bytes left by an earlier download make the file fail its hash. Other HTTP errors (404, 403...) fail at once.</para>
 /// <para>Environment: <c>RESNET_MLNET_WEIGHTS_MIRROR</c> replaces the base URL of every download (mirror + "/" + file
 /// name); <c>RESNET_MLNET_OFFLINE=1</c> forbids the network, and a file missing from the cache fails naming where to put it.</para>
 /// </remarks>
@@ -80,7 +81,14 @@ public sealed class WeightsDownloader
                 from.AbsoluteUri, target, innerException: e);
         }
         using var partial = new PartialDownload(target, from.AbsoluteUri);
+        bool leftOver = partial.Length > 0;
         string actual = await FetchAsync(partial, from, options, cancellationToken).ConfigureAwait(false);
+        if (leftOver && expected is not null && !WeightsHash.Matches(actual, expected))
+        {
+            // The bytes an earlier download left may belong to another version of the file: try once more from zero.
+            partial.Delete();
+            actual = await FetchAsync(partial, from, options, cancellationToken).ConfigureAwait(false);
+        }
         if (expected is not null && !WeightsHash.Matches(actual, expected))
         {
             partial.Delete();

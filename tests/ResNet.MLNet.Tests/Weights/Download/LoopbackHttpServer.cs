@@ -106,6 +106,11 @@ internal sealed class LoopbackHttpServer : IDisposable
                 return;
             }
             long from = range is not null && SupportsRange ? long.Parse(range["bytes=".Length..].TrimEnd('-')) : 0;
+            if (from >= file.Length && from > 0)
+            {
+                await WriteAsync(stream, Head(HttpStatusCode.RequestedRangeNotSatisfiable, 0, $"Content-Range: bytes */{file.Length}\r\n"), timeout.Token);
+                return;
+            }
             string responseHead = from > 0
                 ? Head(HttpStatusCode.PartialContent, file.Length - from, $"Content-Range: bytes {from}-{file.Length - 1}/{file.Length}\r\n")
                 : Head(HttpStatusCode.OK, file.Length);

@@ -160,6 +160,43 @@ public sealed class WeightsDownloaderTests : IDisposable
     }
 
     [Fact]
+    public async Task Should_start_over_once_when_a_partial_file_left_by_an_earlier_download_fails_the_hash()
+    {
+        Directory.CreateDirectory(cache);
+        File.WriteAllBytes(Target + ".partial", RandomBytes(100_000, seed: 3)); // from another version of the file
+
+        string path = await new WeightsDownloader().DownloadAsync(server.Serve(name, content), Options);
+
+        Assert.Equal(content, File.ReadAllBytes(path));
+        Assert.Equal(["bytes=100000-", null], server.Requests.Select(r => r.Range));
+        Assert.Equal([name], Directory.GetFiles(cache).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task Should_start_over_when_a_partial_file_is_longer_than_the_file()
+    {
+        Directory.CreateDirectory(cache);
+        File.WriteAllBytes(Target + ".partial", RandomBytes(content.Length + 10, seed: 3));
+
+        string path = await new WeightsDownloader().DownloadAsync(server.Serve(name, content), Options with { MaxAttempts = 1 });
+
+        Assert.Equal(content, File.ReadAllBytes(path));
+        Assert.Equal([$"bytes={content.Length + 10}-", null], server.Requests.Select(r => r.Range)); // 416, then the whole file
+    }
+
+    [Fact]
+    public async Task Should_download_into_torch_hubs_folder_when_no_folder_is_given()
+    {
+        string torchHome = temp.File("torch-home");
+        Assert.Equal(torchHome, Environment.GetEnvironmentVariable(WeightsCache.TorchHomeVariable));
+
+        string path = await new WeightsDownloader().DownloadAsync(server.Serve(name, content), Options with { CacheDirectory = null });
+
+        Assert.Equal(Path.Combine(torchHome, "hub", "checkpoints", name), path);
+        Assert.Equal(content, File.ReadAllBytes(path));
+    }
+
+    [Fact]
     public void Should_retry_server_errors_and_rate_limits_then_succeed_synchronously()
     {
         server.AnswerNext(HttpStatusCode.ServiceUnavailable, HttpStatusCode.TooManyRequests);
