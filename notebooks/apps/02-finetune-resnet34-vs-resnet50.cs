@@ -80,7 +80,7 @@ foreach (var architecture in architectures)
             {
                 Epochs = epochs,
                 BatchSize = 32,
-                Preprocessing = new Preprocessing { ImageSize = imageSize },
+                ImageSize = imageSize,
                 Progress = new EpochPrinter($"{architecture} seed {seed}"),
             },
         };

@@ -97,7 +97,7 @@ foreach (var (name, model) in networks)
         Schedule = ScheduleKind.CosineWithWarmup,
         WarmupEpochs = 1,
         Augmentation = Augmentation.None,
-        Preprocessing = new Preprocessing { ImageSize = imageSize, Mean = [0.286f], Std = [0.353f] },
+        Input = new ImageModelInput { Channels = 1, ImageSize = imageSize, Mean = [0.286f], Std = [0.353f] },
         Seed = 0,
     });
     results.Add((name, result));

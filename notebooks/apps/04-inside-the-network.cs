@@ -72,7 +72,7 @@ foreach (int depth in depths)
             Schedule = ScheduleKind.CosineWithWarmup,
             WarmupEpochs = 1,
             Augmentation = Augmentation.None,
-            Preprocessing = new Preprocessing { ImageSize = imageSize, Mean = mean, Std = std },
+            Input = new ImageModelInput { Channels = mean.Length, ImageSize = imageSize, Mean = mean, Std = std },
             Seed = 0,
         });
         string name = (kind == "plain" ? "plain-" : "ResNet-") + depth;

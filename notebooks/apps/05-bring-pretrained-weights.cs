@@ -146,9 +146,7 @@ var metadata = new WeightsMetadata
 {
     Architecture = detected.Name,
     NumClasses = detected.NumClasses,
-    Mean = [0.4914f, 0.4822f, 0.4465f],
-    Std = [0.2470f, 0.2435f, 0.2616f],
-    InputSize = [3, 32, 32],
+    Input = new ImageModelInput { ImageSize = 32, Mean = [0.4914f, 0.4822f, 0.4465f], Std = [0.2470f, 0.2435f, 0.2616f] },
 };
 string safetensorsPath = Path.GetFullPath("output/cifar_resnet20.safetensors");
 string pthPath = Path.GetFullPath("output/cifar_resnet20-copy.pth");
@@ -190,7 +188,7 @@ Tensor Preprocess(string path, IReadOnlyList<float> mean, IReadOnlyList<float> s
     return x.MoveToOuterDisposeScope();
 }
 
-var input = Preprocess(imagePath, metadata.Mean, metadata.Std);
+var input = Preprocess(imagePath, metadata.Input!.Mean, metadata.Input.Std);
 float[] torchProbabilities;
 using (no_grad())
     torchProbabilities = model.forward(input).softmax(1).data<float>().ToArray();

@@ -11,6 +11,7 @@ public static class CliApp
     {
         var root = new RootCommand("ResNet transfer learning for ML.NET: model zoo, pretrained weights, featurization and fine-tuning.");
         root.Subcommands.Add(SummaryCommand.Create());
+        root.Subcommands.Add(WeightsCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(ConvertCommand.Create());
         root.Subcommands.Add(ExportOnnxCommand.Create());

@@ -71,7 +71,7 @@ internal static class BenchFashionMnistCommand
                 Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batchSize), Optimizer = OptimizerKind.Sgd, LearningRate = parse.GetValue(lr),
                 Momentum = 0.9f, Nesterov = true, WeightDecay = 5e-4f, Schedule = ScheduleKind.OneCycle,
                 Augmentation = new Augmentation { RandomResizedCrop = false, HorizontalFlip = true, ColorJitter = 0 },
-                Preprocessing = new Preprocessing { ImageSize = size, Mean = [0.2860f], Std = [0.3530f] },
+                Input = new ImageModelInput { Channels = 1, ImageSize = size, Mean = [0.2860f], Std = [0.3530f] },
                 MixedPrecisionBFloat16 = parse.GetValue(bf16), Progress = clock, Seed = parse.GetValue(seed),
             });
             var loadAfter = BenchSupport.LoadAverage();

@@ -32,7 +32,8 @@ internal static class BenchFeaturizeCommand
         };
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
-            var network = ZooModels.Options(parse.GetValue(arch)!, null, null);
+            var network = ResNetModels.Options(parse.GetValue(arch)!);
+            network.Validate();
             int batch = parse.GetValue(batchSize);
             int size = parse.GetValue(imageSize) ?? (network.Stem == StemKind.Cifar ? 32 : 224);
             int count = parse.GetValue(images) ?? 4 * batch;
@@ -115,7 +116,7 @@ internal static class BenchFeaturizeCommand
         ResNetOnnx.Export(network, stream, new OnnxExportOptions
         {
             Output = OnnxOutputKind.Features,
-            Normalization = new InputNormalization(ResNetFeaturizerOptions.ImageNetMean, ResNetFeaturizerOptions.ImageNetStd),
+            Normalization = new InputNormalization(ImageModelInput.ImageNetMean, ImageModelInput.ImageNetStd),
             ImageHeight = size,
             ImageWidth = size,
         });

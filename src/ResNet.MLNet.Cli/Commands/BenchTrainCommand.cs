@@ -111,7 +111,7 @@ internal static class BenchTrainCommand
         {
             Epochs = 1, BatchSize = batch, Optimizer = OptimizerKind.Sgd, LearningRate = 0.01f, Momentum = 0.9f, WeightDecay = 1e-4f,
             NoWeightDecayOnNormAndBias = false, Schedule = ScheduleKind.Constant, Augmentation = Augmentation.None,
-            Preprocessing = new Preprocessing { ImageSize = size }, MixedPrecisionBFloat16 = bf16, Progress = clock,
+            ImageSize = size, MixedPrecisionBFloat16 = bf16, Progress = clock,
         });
         var ends = clock.StepEnds;
         double start = warmup == 0 ? 0 : ends[warmup - 1];

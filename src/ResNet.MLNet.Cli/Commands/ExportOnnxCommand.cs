@@ -11,10 +11,9 @@ public static class ExportOnnxCommand
     /// <summary>The command and its options.</summary>
     public static Command Create()
     {
-        var arch = new Option<string>("--arch")
+        var arch = new Option<string?>("--arch")
         {
-            Description = $"Architecture: {string.Join(", ", ResNetModels.Names)}, or cifar_resnetN / cifar_plainN for any depth N = 6n+2.",
-            Required = true,
+            Description = $"Architecture: {string.Join(", ", ResNetModels.Names)}, or cifar_resnetN / cifar_plainN for any depth N = 6n+2. Default: the weights' own.",
         };
         var numClasses = new Option<int?>("--num-classes")
         {
@@ -28,11 +27,11 @@ public static class ExportOnnxCommand
         };
         var imageSize = new Option<int?>("--image-size")
         {
-            Description = "Input height and width fixed in the graph; 0 leaves them dynamic. Default 224 (32 for CIFAR nets).",
+            Description = "Input height and width fixed in the graph; 0 leaves them dynamic. Default: the weights' input size (224; 32 for CIFAR nets).",
         };
         var weights = new Option<string?>("--weights")
         {
-            Description = "Weights to export (.pth, .safetensors, TorchSharp); the class count comes from the file's fc.weight unless --num-classes is given. Default: random initial weights.",
+            Description = "Weights to export: a registry name (see 'weights list') or a file (.pth, .safetensors, .onnx, TorchSharp); the class count comes from the file's fc.weight unless --num-classes is given, the normalization from the weights. Default: random initial weights.",
         };
         var outFile = new Option<FileInfo>("--out")
         {
@@ -40,7 +39,7 @@ public static class ExportOnnxCommand
             Required = true,
         };
 
-        var command = new Command("export-onnx", "Export a network to ONNX (opset 17) with ImageNet input normalization in the graph.");
+        var command = new Command("export-onnx", "Export a network to ONNX (opset 17) with the weights' input normalization in the graph.");
         command.Options.Add(arch);
         command.Options.Add(numClasses);
         command.Options.Add(weights);
@@ -50,20 +49,26 @@ public static class ExportOnnxCommand
         command.SetAction(parseResult => CliOutput.Guard(parseResult, () =>
         {
             var stdout = parseResult.InvocationConfiguration.Output;
-            string? weightsPath = parseResult.GetValue(weights);
-            var weightsContent = weightsPath is null ? null : ZooModels.ReadWeights(weightsPath);
-            var network = ZooModels.Options(parseResult.GetValue(arch)!, weightsContent, parseResult.GetValue(numClasses));
-            int size = parseResult.GetValue(imageSize) ?? (network.Stem == StemKind.Cifar ? 32 : 224);
-            if (size < 0)
-                return CliOutput.Fail(parseResult, $"--image-size must be positive, or 0 for a dynamic size; got {size}.");
-            int? fixedSize = size == 0 ? null : size;
-            var exportOptions = new OnnxExportOptions { Output = parseResult.GetValue(output), ImageHeight = fixedSize, ImageWidth = fixedSize };
-            exportOptions.Validate(network);
-
+            if (parseResult.GetValue(imageSize) is < 0)
+                return CliOutput.Fail(parseResult, $"--image-size must be positive, or 0 for a dynamic size; got {parseResult.GetValue(imageSize)}.");
             var path = parseResult.GetValue(outFile)!;
             if (path.Directory is { Exists: false })
                 return CliOutput.Fail(parseResult, $"Cannot write '{path.FullName}': the folder '{path.Directory.FullName}' does not exist.");
-            using var model = CreateModel(network, weightsContent, weightsPath, parseResult.InvocationConfiguration.Error);
+            var setup = ZooModels.Build(parseResult.GetValue(arch), parseResult.GetValue(weights), parseResult.GetValue(numClasses), WeightsLoadOptions.Default,
+                parseResult.InvocationConfiguration.Error);
+            using var model = setup.Model;
+            var network = model.Options;
+            parseResult.InvocationConfiguration.Error.WriteLine(setup.Report?.ToString() ?? "Note: no weights are loaded (--weights); the exported network has random initial weights.");
+            int size = parseResult.GetValue(imageSize) ?? setup.Input.ImageSize;
+            int? fixedSize = size == 0 ? null : size;
+            var exportOptions = new OnnxExportOptions
+            {
+                Output = parseResult.GetValue(output),
+                Normalization = new InputNormalization(setup.Input.Mean, setup.Input.Std),
+                ImageHeight = fixedSize,
+                ImageWidth = fixedSize,
+            };
+            exportOptions.Validate(network);
             try
             {
                 ResNetOnnx.Export(model, path.FullName, exportOptions);
@@ -78,17 +83,6 @@ public static class ExportOnnxCommand
             return 0;
         }));
         return command;
-    }
-
-    /// <summary>
-    /// The network to export, with the file's weights when given. Weights that do not fit fail with the loading report;
-    /// a head of another class count (<c>--num-classes</c>) keeps its initial values, and the report on stderr says so.
-    /// </summary>
-    private static Models.ResNet CreateModel(ResNetOptions network, WeightsFileContent? weights, string? path, TextWriter stderr)
-    {
-        var (model, report) = ZooModels.Build(network, weights, path, WeightsLoadOptions.Default);
-        stderr.WriteLine(report?.ToString() ?? "Note: no weights are loaded (--weights); the exported network has random initial weights.");
-        return model;
     }
 
     private static string Describe(int? size, string dynamicName) => size?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? dynamicName;

@@ -5,6 +5,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using ResNet.MLNet.Data;
 using ResNet.MLNet.Models;
+using ResNet.MLNet.Weights;
 
 namespace ResNet.MLNet.Cli.Commands;
 
@@ -17,9 +18,9 @@ internal static class FeaturizeCommand
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "Image folder: one sub-folder per class (or train/ and test/ holding them, with --split).", Required = true };
-        var arch = new Option<string>("--arch") { Description = "Architecture (see summary --list).", Required = true };
-        var weights = new Option<string?>("--weights") { Description = "Pretrained weights (.pth, .safetensors, TorchSharp). Default: deterministic random weights (not pretrained)." };
-        var imageSize = new Option<int?>("--image-size") { Description = "Side of the square network input. Default 224 (32 for CIFAR nets)." };
+        var arch = new Option<string?>("--arch") { Description = "Architecture (see summary --list). Default: the weights' own." };
+        var weights = new Option<string?>("--weights") { Description = "Pretrained weights: a registry name (resnet18.mlnet_in1k; see 'weights list') or a file (.pth, .safetensors, .onnx, TorchSharp). Default: deterministic random weights (not pretrained)." };
+        var imageSize = new Option<int?>("--image-size") { Description = "Side of the square network input. Default: the weights' (224; 32 for CIFAR nets)." };
         var batchSize = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 32 };
         var split = new Option<string?>("--split") { Description = "Sub-folder of --data to read, e.g. train or test." };
         var output = new Option<string>("--out") { Description = "The CSV file to write: path,label,f0..fD-1, one row per image.", Required = true };
@@ -30,7 +31,6 @@ internal static class FeaturizeCommand
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
             string? weightsPath = parse.GetValue(weights);
-            var options = ZooModels.Options(parse.GetValue(arch)!, weightsPath is null ? null : ZooModels.ReadWeights(weightsPath), numClasses: null);
             var folder = new ImageFolderOptions { Split = parse.GetValue(split) };
             var entries = ImageFolder.List(parse.GetValue(data)!, folder); // a missing or empty folder fails here
             int total = entries.Count;
@@ -40,14 +40,17 @@ internal static class FeaturizeCommand
 
             var ml = new MLContext(seed: 0);
             var images = ml.Data.LoadImageRows(entries);
-            using var network = ResNetModels.Build(options, seed: 0); // deterministic features when no weights are given
+            // Built here for any zoo name (cifar_resnetN included); deterministic features when no weights are given.
+            var setup = ZooModels.Build(parse.GetValue(arch), weightsPath, numClasses: null, WeightsLoadOptions.Default, parse.InvocationConfiguration.Error);
+            using var network = setup.Model;
             var featurizer = ml.Transforms.LoadImages("Image", null, "ImagePath").Append(ml.Transforms.ResNetFeaturizer(new ResNetFeaturizerOptions
             {
                 InputColumnName = "Image",
                 OutputColumnName = "Features",
                 Model = network,
-                WeightsPath = weightsPath,
-                ImageSize = parse.GetValue(imageSize) ?? (options.Stem == StemKind.Cifar ? 32 : 224),
+                WeightsPath = setup.Weights?.Pretrained?.Name ?? setup.Weights?.Path,
+                Input = setup.Input,
+                ImageSize = parse.GetValue(imageSize),
                 BatchSize = parse.GetValue(batchSize),
             })).Fit(images);
             using var transformer = featurizer.LastTransformer;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.ML;
 using ResNet.MLNet.Models;
 using ResNet.MLNet.Training;
+using ResNet.MLNet.Weights;
 using Spectre.Console;
 
 namespace ResNet.MLNet.Cli.Commands;
@@ -12,11 +13,11 @@ internal static class FinetuneCommand
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "Folder with train/ and test/ (or val/) class folders, or class folders only.", Required = true };
-        var arch = new Option<string>("--arch") { Description = "Architecture (see 'summary --list').", DefaultValueFactory = _ => "resnet34" };
-        var weights = new Option<string?>("--weights") { Description = "Pretrained weights (.pth, .safetensors, TorchSharp); the head is re-initialized." };
+        var arch = new Option<string?>("--arch") { Description = "Architecture (see 'summary --list'). Default: the weights' own, else resnet34." };
+        var weights = new Option<string?>("--weights") { Description = "Pretrained weights: a registry name (resnet18.mlnet_in1k, resnet50.tv2_in1k; see 'weights list') or a file (.pth, .safetensors, .onnx, TorchSharp); the head is re-initialized." };
         var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 10 };
         var batchSize = new Option<int>("--batch-size") { Description = "Images per step.", DefaultValueFactory = _ => 32 };
-        var imageSize = new Option<int>("--image-size") { Description = "Network input size in pixels.", DefaultValueFactory = _ => 224 };
+        var imageSize = new Option<int?>("--image-size") { Description = "Network input size in pixels. Default: the weights' (224), else 224." };
         var lr = new Option<float>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 1e-3f };
         var freezeEpochs = new Option<int>("--freeze-epochs") { Description = "Train the head only for this many epochs first (fastai's fine_tune).", DefaultValueFactory = _ => 0 };
         var seed = new Option<long>("--seed") { Description = "Seed of initialization, data order and augmentation.", DefaultValueFactory = _ => 1 };
@@ -30,10 +31,17 @@ internal static class FinetuneCommand
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
             var console = CliOutput.Console(parse);
-            var options = ResNetModels.Options(parse.GetValue(arch)!);
-            var architecture = Enum.GetValues<ResNetArchitecture>().FirstOrDefault(a => ResNetModels.Name(a) == options.Name, (ResNetArchitecture)(-1));
-            if (!Enum.IsDefined(architecture))
-                return CliOutput.Fail(parse, $"finetune supports the named architectures ({string.Join(", ", ResNetModels.Names)}); got '{options.Name}'.");
+            ResNetArchitecture? architecture = null;
+            if (parse.GetValue(arch) is { } archName)
+            {
+                var named = ResNetModels.Options(archName);
+                architecture = Enum.GetValues<ResNetArchitecture>().FirstOrDefault(a => ResNetModels.Name(a) == named.Name, (ResNetArchitecture)(-1));
+                if (!Enum.IsDefined(architecture.Value))
+                    return CliOutput.Fail(parse, $"finetune supports the named architectures ({string.Join(", ", ResNetModels.Names)}); got '{named.Name}'.");
+            }
+            string? weightsName = parse.GetValue(weights);
+            string archLabel = architecture is { } chosen ? ResNetModels.Name(chosen)
+                : weightsName is null ? "resnet34" : WeightsSource.Resolve(weightsName, ZooModels.Resolve(parse.InvocationConfiguration.Error)).Architecture ?? "the weights' architecture";
 
             using var cancel = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -52,7 +60,7 @@ internal static class FinetuneCommand
                     FreezeEpochs = parse.GetValue(freezeEpochs),
                     Freeze = parse.GetValue(freezeEpochs) > 0 ? FreezeMode.HeadOnly : FreezeMode.None,
                     Seed = parse.GetValue(seed),
-                    Preprocessing = new Preprocessing { ImageSize = parse.GetValue(imageSize) },
+                    ImageSize = parse.GetValue(imageSize),
                     CancellationToken = cancel.Token,
                 };
                 var job = new FineTuneOptions
@@ -60,16 +68,17 @@ internal static class FinetuneCommand
                     DataFolder = parse.GetValue(data)!,
                     OutputDirectory = parse.GetValue(output)!,
                     Architecture = architecture,
-                    WeightsPath = parse.GetValue(weights),
+                    WeightsPath = weightsName,
                     Training = training,
                     Resume = parse.GetValue(resume),
                     Force = parse.GetValue(force),
                 };
-                console.MarkupLine($"Fine-tuning [bold]{options.Name}[/] on [bold]{Markup.Escape(job.DataFolder)}[/] ({training.Epochs} epochs, batch {training.BatchSize}, {training.Preprocessing.ImageSize}px) -> {Markup.Escape(Path.GetFullPath(job.OutputDirectory))}");
+                string from = weightsName is null ? "from scratch" : $"from {weightsName}";
+                console.MarkupLine($"Fine-tuning [bold]{Markup.Escape(archLabel)}[/] {Markup.Escape(from)} on [bold]{Markup.Escape(job.DataFolder)}[/] ({training.Epochs} epochs, batch {training.BatchSize}{(training.ImageSize is int px ? $", {px}px" : "")}) -> {Markup.Escape(Path.GetFullPath(job.OutputDirectory))}");
                 FineTuneResult? result = null;
                 TrainingProgressView.Run(console, training, () => result = ImageFolderFineTuning.Run(new MLContext(seed: (int)job.Training.Seed), job));
                 string outDir = Path.GetFullPath(job.OutputDirectory);
-                TrainingCurves.Save(Path.Combine(outDir, "training-curves.png"), result!.Training.History, options.Name);
+                TrainingCurves.Save(Path.Combine(outDir, "training-curves.png"), result!.Training.History, result.Architecture);
                 if (result.Metrics is null)
                 {
                     console.MarkupLine($"[yellow]Interrupted.[/] Completed epochs are checkpointed in {Markup.Escape(Path.Combine(outDir, "checkpoints"))}; continue with the same command and --resume.");

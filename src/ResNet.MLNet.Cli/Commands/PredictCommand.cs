@@ -17,16 +17,16 @@ internal static class PredictCommand
 {
     public static Command Create()
     {
-        var arch = new Option<string?>("--arch") { Description = "Architecture of the weights (see summary --list); needs --weights." };
-        var weights = new Option<string?>("--weights") { Description = "Weight file (.pth, .safetensors, TorchSharp); its fc.weight gives the class count." };
+        var arch = new Option<string?>("--arch") { Description = "Architecture of the weights (see summary --list). Default: the one the weights record (registry names and files written by this toolkit)." };
+        var weights = new Option<string?>("--weights") { Description = "Pretrained weights: a registry name (see 'weights list') or a file (.pth, .safetensors, .onnx, TorchSharp); its fc.weight gives the class count." };
         var model = new Option<string?>("--model") { Description = "A saved ML.NET model (model.zip) whose input has an ImagePath text column; instead of --arch/--weights." };
         var image = new Option<string>("--image") { Description = "The image file (PNG, JPEG, BMP, GIF, WebP).", Required = true };
-        var resize = new Option<int?>("--resize") { Description = "Shorter side after resizing (bilinear, antialiased). Default 256 (32 for CIFAR nets)." };
-        var crop = new Option<int?>("--crop") { Description = "Side of the centre crop fed to the network. Default 224 (32 for CIFAR nets)." };
+        var resize = new Option<int?>("--resize") { Description = "Shorter side after resizing (bilinear, antialiased). Default: the weights' (256 for torchvision v1, 32 for CIFAR nets)." };
+        var crop = new Option<int?>("--crop") { Description = "Side of the centre crop fed to the network. Default: the weights' (224; 32 for CIFAR nets)." };
         var top = new Option<int>("--top") { Description = "How many classes to list.", DefaultValueFactory = _ => 5 };
-        var labels = new Option<string?>("--labels") { Description = "Text file with one class name per line, in class-index order." };
-        var mean = new Option<string?>("--mean") { Description = "Per-channel mean as r,g,b. Default ImageNet's 0.485,0.456,0.406." };
-        var std = new Option<string?>("--std") { Description = "Per-channel standard deviation as r,g,b. Default ImageNet's 0.229,0.224,0.225." };
+        var labels = new Option<string?>("--labels") { Description = "Text file with one class name per line, in class-index order. Default: the weights' class names (ImageNet's for registry weights, the recorded ones for files written by this toolkit)." };
+        var mean = new Option<string?>("--mean") { Description = "Per-channel mean as r,g,b. Default: the weights' (ImageNet's 0.485,0.456,0.406)." };
+        var std = new Option<string?>("--std") { Description = "Per-channel standard deviation as r,g,b. Default: the weights' (ImageNet's 0.229,0.224,0.225)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
         var command = new Command("predict", "Classify one image with a zoo network and its weights, or with a saved ML.NET model.")
         {
@@ -46,31 +46,29 @@ internal static class PredictCommand
                 var prediction = SavedModelPrediction.Predict(modelPath, imagePath, k);
                 return Print(parse, parse.GetValue(json), imagePath, Path.GetFileName(modelPath), prediction.Top, prediction.PredictedLabel, prediction.Scores);
             }
-            if (parse.GetValue(arch) is not { } archName || parse.GetValue(weights) is not { } weightsPath)
-                return CliOutput.Fail(parse, "predict needs --arch NAME and --weights FILE, or --model MODEL.zip.");
+            if (parse.GetValue(weights) is not { } weightsPath)
+                return CliOutput.Fail(parse, "predict needs --weights (a file or a registry name, with --arch when the file does not record it), or --model MODEL.zip.");
+            if (!File.Exists(imagePath))
+                return CliOutput.Fail(parse, $"Image file '{Path.GetFullPath(imagePath)}' does not exist.");
 
-            var options = ZooModels.Options(archName, null, null);
-            int defaultSize = options.Stem == StemKind.Cifar ? 32 : 224;
-            var preprocessing = new ImagePreprocessing
+            var setup = ZooModels.Build(parse.GetValue(arch), weightsPath, numClasses: null, WeightsLoadOptions.Exact, parse.InvocationConfiguration.Error);
+            using var network = setup.Model;
+            if (network.NumClasses == 0)
+                return CliOutput.Fail(parse, $"{setup.Weights!.DisplayName} has no classifier head (features only): predict needs weights with an fc layer; use featurize for embeddings.");
+            var input = setup.Input with
             {
-                ResizeSize = parse.GetValue(resize) ?? (options.Stem == StemKind.Cifar ? 32 : 256),
-                CropSize = parse.GetValue(crop) ?? defaultSize,
-                Mean = ParseTriple(parse.GetValue(mean), "--mean") ?? ResNetFeaturizerOptions.ImageNetMean,
-                Std = ParseTriple(parse.GetValue(std), "--std") ?? ResNetFeaturizerOptions.ImageNetStd,
+                ImageSize = parse.GetValue(crop) ?? setup.Input.ImageSize,
+                ResizeSize = parse.GetValue(resize) ?? setup.Input.ResizeSize,
+                Mean = ParseTriple(parse.GetValue(mean), "--mean") ?? setup.Input.Mean,
+                Std = ParseTriple(parse.GetValue(std), "--std") ?? setup.Input.Std,
             };
-            preprocessing.Validate();
-            var input = preprocessing.Load(imagePath); // fails on a bad image before the network is built
-            var (network, _) = ZooModels.Build(archName, weightsPath, numClasses: null, WeightsLoadOptions.Exact);
-            using (network)
-            {
-                if (network.NumClasses == 0)
-                    return CliOutput.Fail(parse, $"{network.Options.Name} has no classifier head: predict needs weights with an fc layer.");
-                string[]? names = parse.GetValue(labels) is { } labelsPath ? ReadLabels(labelsPath, network.NumClasses) : null;
-                float[] logits = Forward(network, input);
-                var probabilities = Softmax(logits);
-                var ranked = TopK(probabilities, k).Select(i => new Ranked(i, names?[i], probabilities[i])).ToList();
-                return Print(parse, parse.GetValue(json), imagePath, $"{network.Options.Name} ({Path.GetFileName(weightsPath)})", ranked, null, logits);
-            }
+            var pixels = ImagePreprocessing.Load(imagePath, input);
+            var names = parse.GetValue(labels) is { } labelsPath ? ReadLabels(labelsPath, network.NumClasses)
+                : input.ClassNames?.Count == network.NumClasses ? input.ClassNames : null;
+            float[] logits = Forward(network, pixels);
+            var probabilities = Softmax(logits);
+            var ranked = TopK(probabilities, k).Select(i => new Ranked(i, names?[i], probabilities[i])).ToList();
+            return Print(parse, parse.GetValue(json), imagePath, $"{network.Options.Name} ({setup.Weights!.DisplayName})", ranked, null, logits);
         }));
         return command;
     }

@@ -3,48 +3,53 @@ using ResNet.MLNet.Weights;
 
 namespace ResNet.MLNet.Cli.Commands;
 
-/// <summary>Builds a network of the zoo for a command: by name, with the head sized from a weight file unless told.</summary>
+/// <summary>Builds a network of the zoo for a command from <c>--arch</c> and/or <c>--weights</c> (a file or a registry name).</summary>
 internal static class ZooModels
 {
-    /// <summary>Reads a weight file, saying which file is missing.</summary>
-    /// <exception cref="FileNotFoundException">There is no such file.</exception>
-    public static WeightsFileContent ReadWeights(string path) =>
-        File.Exists(path) ? WeightsFile.Read(path) : throw new FileNotFoundException($"Weights file '{Path.GetFullPath(path)}' does not exist.", path);
+    /// <summary>A network's input when its weights describe none: torchvision's ImageNet evaluation (256, crop 224), or 32 pixels for CIFAR nets.</summary>
+    public static ImageModelInput DefaultInput(ResNetOptions options) =>
+        options.Stem == StemKind.Cifar ? new ImageModelInput { ImageSize = 32 } : ImageModelInput.ImageNet;
 
     /// <summary>
-    /// The options of architecture <paramref name="arch"/> with <paramref name="numClasses"/> classes, or else the weight
-    /// file's (the rows of its <c>fc.weight</c>), or else the architecture's default.
+    /// Builds the network: the architecture of <paramref name="arch"/>, else the weights' own; the class count of
+    /// <paramref name="numClasses"/>, else the weights', else the architecture's; the weights loaded with
+    /// <paramref name="loadOptions"/>. The input is the weights' (registry entry or file metadata), else <see cref="DefaultInput"/>.
     /// </summary>
-    /// <exception cref="ArgumentException">Unknown architecture (the message lists the valid names) or invalid options.</exception>
-    public static ResNetOptions Options(string arch, WeightsFileContent? weights, int? numClasses)
-    {
-        var options = ResNetModels.Options(arch);
-        options = options with { NumClasses = numClasses ?? weights?.NumClasses ?? options.NumClasses };
-        options.Validate();
-        return options;
-    }
-
-    /// <summary>Builds the network and, when <paramref name="weightsPath"/> is given, loads it with <paramref name="loadOptions"/>.</summary>
+    /// <exception cref="ArgumentException">Unknown architecture or weights name (the closest names listed), no architecture at all, or weights of another architecture.</exception>
     /// <exception cref="WeightsMismatchException">A strict load found keys or shapes that do not fit; the message is the loading report.</exception>
-    public static (Models.ResNet Model, LoadingReport? Report) Build(string arch, string? weightsPath, int? numClasses, WeightsLoadOptions loadOptions)
+    public static NetworkSetup Build(string? arch, string? weights, int? numClasses, WeightsLoadOptions loadOptions, TextWriter? progress = null)
     {
-        var weights = weightsPath is null ? null : ReadWeights(weightsPath);
-        return Build(Options(arch, weights, numClasses), weights, weightsPath, loadOptions);
-    }
-
-    /// <summary>Builds the network and, when <paramref name="weights"/> (read from <paramref name="source"/>) are given, loads them.</summary>
-    /// <exception cref="WeightsMismatchException">A strict load found keys or shapes that do not fit; the message is the loading report.</exception>
-    public static (Models.ResNet Model, LoadingReport? Report) Build(ResNetOptions options, WeightsFileContent? weights, string? source, WeightsLoadOptions loadOptions)
-    {
-        var model = new Models.ResNet(options);
-        try
+        var architecture = arch is null ? null : ResNetModels.Options(arch);
+        if (arch is null && weights is null)
+            throw new ArgumentException("Name the network with --arch, or give --weights that record their architecture.");
+        var setup = NetworkSetup.Create(architecture, null, weights, null, null, numClasses, seed: 0, defaultArchitecture: null,
+            defaultInput: architecture is null ? null : DefaultInput(architecture), loadOptions, Resolve(progress));
+        if (architecture is null && setup.Weights?.Input is null)
         {
-            return (model, weights is null ? null : WeightsLoader.Load(model, weights.Tensors, loadOptions, source!));
+            // The architecture came from the file's metadata without an input description: the zoo default for it.
+            var input = DefaultInput(setup.Model.Options).WithChannels(setup.Model.Options.InChannels);
+            return setup with { Input = input };
         }
-        catch
+        return setup;
+    }
+
+    /// <summary>Download settings for commands: progress (percent) on <paramref name="progress"/> when a registry file is fetched.</summary>
+    public static WeightsResolveOptions Resolve(TextWriter? progress) => new() { Progress = progress is null ? null : new DownloadReporter(progress) };
+
+    /// <summary>One line per 10% of a download (progress goes to stderr, which may be a file).</summary>
+    private sealed class DownloadReporter(TextWriter writer) : IProgress<WeightsDownloadProgress>
+    {
+        private int lastTenth = -1;
+
+        public void Report(WeightsDownloadProgress value)
         {
-            model.Dispose();
-            throw;
+            if (value.TotalBytes is not long total || total <= 0)
+                return;
+            int percent = (int)(100 * value.BytesReceived / total);
+            if (percent / 10 == lastTenth)
+                return;
+            lastTenth = percent / 10;
+            writer.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"downloading: {percent}% of {total / 1e6:F1} MB"));
         }
     }
 }

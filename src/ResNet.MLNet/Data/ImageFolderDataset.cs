@@ -24,6 +24,7 @@ public static class ImageFolderDataset
         var ml = new MLContext(seed: 0);
         var listed = ml.Data.LoadImageRows(entries);
         var images = ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: "ImagePath").Fit(listed).Transform(listed);
-        return ClassifierData.Load(ml.Transforms, images, "Image", "Label", classes, size, ImageResizeMode.Stretch, channels, "image folder");
+        var input = new ImageModelInput { Channels = channels, ImageSize = size, ResizeMode = ImageResizeMode.Stretch }.WithChannels(channels);
+        return ClassifierData.Load(ml.Transforms, images, "Image", "Label", classes, input, "ImagePath", "image folder");
     }
 }

@@ -1,53 +1,33 @@
 namespace ResNet.MLNet.Data;
 
 /// <summary>
-/// torchvision's evaluation preprocessing for one image: decode to RGB in [0, 1], resize the shorter side to
-/// <see cref="ResizeSize"/> (bilinear, antialiased), centre-crop <see cref="CropSize"/>, normalize with
-/// <see cref="Mean"/> and <see cref="Std"/> — <c>resize(256) → center_crop(224) → normalize(ImageNet)</c> by default,
-/// the transform torchvision's pretrained ResNets were evaluated with.
+/// torchvision's evaluation preprocessing of one image, driven by an <see cref="ImageModelInput"/>: decode to RGB in
+/// [0, 1], scale the shorter side to <see cref="ImageModelInput.ScaledSize"/> (or stretch to that square), centre-crop
+/// <see cref="ImageModelInput.ImageSize"/>, convert to grayscale for a one-channel network, and normalize —
+/// <c>resize(256) → center_crop(224) → normalize(ImageNet)</c> for torchvision's v1 weights (bilinear, antialiased).
 /// </summary>
-public sealed record ImagePreprocessing
+public static class ImagePreprocessing
 {
-    /// <summary>Side the shorter image side is scaled to. Default 256.</summary>
-    public int ResizeSize { get; init; } = 256;
-
-    /// <summary>Side of the square centre crop. Default 224.</summary>
-    public int CropSize { get; init; } = 224;
-
-    /// <summary>Per-channel (RGB) mean subtracted from values in [0, 1]. Default ImageNet's.</summary>
-    public IReadOnlyList<float> Mean { get; init; } = ResNetFeaturizerOptions.ImageNetMean;
-
-    /// <summary>Per-channel (RGB) standard deviation divided by. Default ImageNet's.</summary>
-    public IReadOnlyList<float> Std { get; init; } = ResNetFeaturizerOptions.ImageNetStd;
-
-    /// <summary>Checks the options, naming the one at fault.</summary>
-    /// <exception cref="ArgumentException">A size is not positive, or Mean and Std are not three values each with a positive Std.</exception>
-    public void Validate()
-    {
-        if (ResizeSize < 1)
-            throw new ArgumentException($"{nameof(ResizeSize)} must be positive; got {ResizeSize}.", nameof(ResizeSize));
-        if (CropSize < 1)
-            throw new ArgumentException($"{nameof(CropSize)} must be positive; got {CropSize}.", nameof(CropSize));
-        if (Mean is not { Count: 3 })
-            throw new ArgumentException($"{nameof(Mean)} must give three values (R, G, B).", nameof(Mean));
-        if (Std is not { Count: 3 } || Std.Any(s => !(s > 0)))
-            throw new ArgumentException($"{nameof(Std)} must give three positive values (R, G, B).", nameof(Std));
-    }
-
-    /// <summary>Resizes, crops and normalizes an RGB image in [0, 1].</summary>
-    public ImageTensor Apply(ImageTensor image)
+    /// <summary>Resizes, crops, converts and normalizes an RGB image in [0, 1].</summary>
+    /// <exception cref="ArgumentException">The input description is invalid.</exception>
+    public static ImageTensor Apply(ImageTensor image, ImageModelInput input)
     {
         ArgumentNullException.ThrowIfNull(image);
-        Validate();
-        return image.ResizeShorterSide(ResizeSize).CenterCrop(CropSize, CropSize).Normalize(Mean, Std);
+        ArgumentNullException.ThrowIfNull(input);
+        input.Validate();
+        int scaled = input.ScaledSize;
+        var resized = input.ResizeMode == ImageResizeMode.Stretch ? image.Resize(scaled, scaled) : image.ResizeShorterSide(scaled);
+        var cropped = resized.CenterCrop(input.ImageSize, input.ImageSize);
+        return (input.Channels == 1 ? cropped.ToGrayscale() : cropped).Normalize(input.Mean, input.Std);
     }
 
-    /// <summary>Decodes <paramref name="path"/> (see <see cref="ImageTensor.Load"/>) and applies the preprocessing.</summary>
+    /// <summary>Decodes <paramref name="path"/> (see <see cref="ImageTensor.Load"/>) and applies <paramref name="input"/>.</summary>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
     /// <exception cref="InvalidDataException">The file is not an image ML.NET can decode.</exception>
-    public ImageTensor Load(string path)
+    public static ImageTensor Load(string path, ImageModelInput input)
     {
-        Validate();
-        return Apply(ImageTensor.Load(path));
+        ArgumentNullException.ThrowIfNull(input);
+        input.Validate();
+        return Apply(ImageTensor.Load(path), input);
     }
 }

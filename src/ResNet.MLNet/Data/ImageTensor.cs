@@ -159,6 +159,21 @@ public sealed class ImageTensor
         return new ImageTensor(Channels, height, width, result);
     }
 
+    /// <summary>One luminance channel (ITU-R 601 weights, as torchvision's <c>rgb_to_grayscale</c>); a one-channel image is returned as a copy.</summary>
+    public ImageTensor ToGrayscale()
+    {
+        if (Channels == 1)
+            return new ImageTensor(1, Height, Width, ToArray());
+        if (Channels != 3)
+            throw new InvalidOperationException($"Only RGB images convert to grayscale; this one has {Channels} channels.");
+        int plane = Height * Width;
+        var result = new float[plane];
+        var w = ImageModelInput.Luminance;
+        for (int i = 0; i < plane; i++)
+            result[i] = w[0] * data[i] + w[1] * data[plane + i] + w[2] * data[2 * plane + i];
+        return new ImageTensor(1, Height, Width, result);
+    }
+
     /// <summary>
     /// <c>(x - mean[c]) / std[c]</c> per channel, in float as torchvision's <c>normalize</c>.
     /// </summary>

@@ -60,18 +60,19 @@ internal static class LabelColumn
 internal static class ClassifierData
 {
     /// <summary>
-    /// Resizes every image with ML.NET's transforms (as the fitted pipeline does) to <paramref name="size"/> pixels square,
-    /// keeps the pixels as bytes, and maps labels to class indices.
+    /// Resizes every image with ML.NET's transforms (as the fitted pipeline does) to the input size of
+    /// <paramref name="modelInput"/>, keeps the pixels as bytes, and maps labels to class indices.
     /// </summary>
     /// <exception cref="InvalidDataException">A label is missing or unknown, or an image cannot be read (file and row named).</exception>
     public static InMemoryImageDataset Load(TransformsCatalog transforms, IDataView data, string imageColumn, string labelColumn,
-        IReadOnlyList<string> classes, int size, ImageResizeMode mode, int channels, string role)
+        IReadOnlyList<string> classes, ImageModelInput modelInput, string? pathColumnName, string role)
     {
         const string resized = "resnet.train.resized", pixels = "resnet.train.pixels";
-        var view = ImagePipeline.Resize(transforms, imageColumn, resized, size, mode, channels)
+        int size = modelInput.ImageSize, channels = modelInput.Channels;
+        var view = ImagePipeline.Resize(transforms, imageColumn, resized, modelInput)
             .Append(ImagePipeline.ExtractPixels(transforms, resized, pixels, channels, asBytes: true)).Fit(data).Transform(data);
         var label = view.Schema[labelColumn];
-        var pathColumn = view.Schema.GetColumnOrNull("ImagePath");
+        var pathColumn = pathColumnName is null ? null : view.Schema.GetColumnOrNull(pathColumnName);
         int perImage = channels * size * size;
         // Capacity from the row count when known, in long: 224x224 RGB images overflow int from ~14,300 rows.
         var bytes = new List<byte>((int)Math.Min((long)perImage * Math.Min(data.GetRowCount() ?? 64, 100_000), Array.MaxLength));

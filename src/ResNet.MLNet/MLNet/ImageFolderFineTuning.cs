@@ -21,10 +21,10 @@ public sealed class FineTuneOptions
     /// <summary>Where model.zip, model.onnx, weights.safetensors, metrics.json and checkpoints/ go.</summary>
     public required string OutputDirectory { get; init; }
 
-    /// <summary>Network of the zoo. Default ResNet-34.</summary>
-    public ResNetArchitecture Architecture { get; init; } = ResNetArchitecture.ResNet34;
+    /// <summary>Network of the zoo. Default null: the architecture of <see cref="WeightsPath"/>, else ResNet-34.</summary>
+    public ResNetArchitecture? Architecture { get; init; }
 
-    /// <summary>Pretrained weights; the head is re-initialized for the classes. Default null.</summary>
+    /// <summary>Pretrained weights, a registry name (<c>resnet18.mlnet_in1k</c>) or a file; the head is re-initialized for the classes. Default null.</summary>
     public string? WeightsPath { get; init; }
 
     /// <summary>Training options (epochs, batch size, learning rate, input size, freezing, ...). Checkpoints go to OutputDirectory/checkpoints.</summary>
@@ -45,7 +45,8 @@ public sealed class FineTuneOptions
 /// <param name="Training">Training history and how it ended.</param>
 /// <param name="ModelPath">The ML.NET model (input: ImagePath; outputs: PredictedLabel as the class name, Score).</param>
 /// <param name="Seconds">Wall time of the whole job.</param>
-public sealed record FineTuneResult(ClassificationMetrics? Metrics, TrainingResult Training, string ModelPath, double Seconds);
+/// <param name="Architecture">Registry name of the network trained.</param>
+public sealed record FineTuneResult(ClassificationMetrics? Metrics, TrainingResult Training, string ModelPath, double Seconds, string Architecture);
 
 /// <summary>Micro/macro accuracy, log-loss, per-class figures and confusion matrix of a classifier on a test set.</summary>
 /// <param name="Accuracy">Micro accuracy: the fraction of images classified correctly.</param>
@@ -97,7 +98,12 @@ public static class ImageFolderFineTuning
         var training = options.Training;
         training.CheckpointDirectory = Path.Combine(output, "checkpoints");
         training.Resume = options.Resume;
-        var classifierOptions = new ResNetClassifierOptions { Architecture = options.Architecture, WeightsPath = options.WeightsPath, Training = training };
+        var classifierOptions = new ResNetClassifierOptions
+        {
+            Architecture = options.Architecture ?? (options.WeightsPath is null ? ResNetArchitecture.ResNet34 : null),
+            WeightsPath = options.WeightsPath,
+            Training = training,
+        };
 
         var train = ml.Data.LoadImageRows(trainRows);
         var test = ml.Data.LoadImageRows(testRows);
@@ -106,7 +112,7 @@ public static class ImageFolderFineTuning
         var keyedTrain = loadImages.Transform(labels.Transform(train));
         using var classifier = ml.MulticlassClassification.Trainers.ResNetClassifier(classifierOptions).Fit(keyedTrain);
         if (classifier.Training.Cancelled)
-            return new FineTuneResult(null, classifier.Training, Path.Combine(output, "model.zip"), clock.Elapsed.TotalSeconds);
+            return new FineTuneResult(null, classifier.Training, Path.Combine(output, "model.zip"), clock.Elapsed.TotalSeconds, classifier.Network.Options.Name);
 
         var scoredTest = classifier.Transform(loadImages.Transform(labels.Transform(test)));
         var metrics = ClassificationMetrics.From(ml.MulticlassClassification.Evaluate(scoredTest), classifier.ClassNames);
@@ -117,18 +123,18 @@ public static class ImageFolderFineTuning
         string modelPath = Path.Combine(output, "model.zip");
         ml.Model.Save(new TransformerChain<ITransformer>(loadImages, classifier, withKey, toText), train.Schema, modelPath);
 
-        var preprocessing = training.Preprocessing;
+        var input = classifier.Input;
         ResNetOnnx.Export(classifier.Network, Path.Combine(output, "model.onnx"), new OnnxExportOptions
         {
             Output = OnnxOutputKind.Probabilities,
-            Normalization = new InputNormalization(preprocessing.Mean, preprocessing.Std),
-            ImageHeight = preprocessing.ImageSize,
-            ImageWidth = preprocessing.ImageSize,
+            Normalization = new InputNormalization(input.Mean, input.Std),
+            ImageHeight = input.ImageSize,
+            ImageWidth = input.ImageSize,
         });
         classifier.SaveWeights(Path.Combine(output, "weights.safetensors"));
         File.WriteAllText(Path.Combine(output, "classes.txt"), string.Join('\n', classifier.ClassNames) + "\n");
-        WriteMetrics(Path.Combine(output, "metrics.json"), metrics, classifier.Training, options);
-        return new FineTuneResult(metrics, classifier.Training, modelPath, clock.Elapsed.TotalSeconds);
+        WriteMetrics(Path.Combine(output, "metrics.json"), metrics, classifier.Training, classifier.Network.Options.Name);
+        return new FineTuneResult(metrics, classifier.Training, modelPath, clock.Elapsed.TotalSeconds, classifier.Network.Options.Name);
     }
 
     /// <summary>Scores an image folder with a saved model.zip (plain ML.NET) and computes the metrics.</summary>
@@ -222,9 +228,9 @@ public static class ImageFolderFineTuning
     /// <summary>JSON as the toolkit writes it: snake_case names (accuracy, macro_accuracy, per_class, ...), indented.</summary>
     public static JsonSerializerOptions Json { get; } = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
 
-    private static void WriteMetrics(string path, ClassificationMetrics metrics, TrainingResult training, FineTuneOptions options)
+    private static void WriteMetrics(string path, ClassificationMetrics metrics, TrainingResult training, string architecture)
     {
-        var report = new MetricsFile(Models.ResNetModels.Name(options.Architecture), metrics.Accuracy, metrics.MacroAccuracy, metrics.LogLoss,
+        var report = new MetricsFile(architecture, metrics.Accuracy, metrics.MacroAccuracy, metrics.LogLoss,
             metrics.Classes, metrics.PerClass, metrics.ConfusionMatrix, training.History, training.BestEpoch, training.StoppedEarly);
         string temp = path + ".tmp";
         File.WriteAllText(temp, JsonSerializer.Serialize(report, Json));

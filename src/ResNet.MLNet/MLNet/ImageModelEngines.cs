@@ -5,9 +5,8 @@ using TorchSharp;
 
 namespace ResNet.MLNet;
 
-/// <summary>What an image model computes, apart from the network: input size, normalization, output, engine.</summary>
-internal sealed record ImageModelSpec(int ImageSize, IReadOnlyList<float> Mean, IReadOnlyList<float> Std, ResNetOutputKind Output, int Stage,
-    bool L2Normalize, ResNetInferenceEngine Engine, string Device);
+/// <summary>What an image model computes, apart from the network: its input description, output, engine.</summary>
+internal sealed record ImageModelSpec(ImageModelInput Input, ResNetOutputKind Output, int Stage, bool L2Normalize, ResNetInferenceEngine Engine, string Device);
 
 /// <summary>A fitted network ready for ML.NET: the batch engine that runs it and the ONNX graph its saved twin runs.</summary>
 internal sealed class ImageModelEngine(IBatchModel batch, byte[]? onnx, string architectureName, string unsupportedExport) : IDisposable
@@ -64,11 +63,11 @@ internal static class ImageModelEngines
                 ResNetOnnx.Export(model, stream, new OnnxExportOptions
                 {
                     Output = kind.Value,
-                    Normalization = new InputNormalization(spec.Mean, spec.Std),
+                    Normalization = new InputNormalization(spec.Input.Mean, spec.Input.Std),
                     InputName = pixels,
                     OutputName = outputColumn,
-                    ImageHeight = spec.ImageSize,
-                    ImageWidth = spec.ImageSize,
+                    ImageHeight = spec.Input.ImageSize,
+                    ImageWidth = spec.Input.ImageSize,
                     SingleRow = singleRow,
                 });
                 return stream.ToArray();
@@ -83,7 +82,7 @@ internal static class ImageModelEngines
         if (spec.Engine == ResNetInferenceEngine.OnnxRuntime)
         {
             batch = new OnnxRuntimeEngine(batchedOnnx!, pixels, outputColumn,
-                model.Options.InChannels * spec.ImageSize * spec.ImageSize, model.Options.InChannels, spec.ImageSize);
+                model.Options.InChannels * spec.Input.ImageSize * spec.Input.ImageSize, model.Options.InChannels, spec.Input.ImageSize);
             if (ownsModel)
                 model.Dispose(); // the graph holds the weights now
         }
@@ -92,7 +91,7 @@ internal static class ImageModelEngines
             var device = torch.device(spec.Device);
             if (device.type != DeviceType.CPU)
                 model.to(device);
-            batch = new TorchModelEngine(model, ownsModel, spec.ImageSize, spec.Mean, spec.Std, spec.Output, spec.Stage, spec.L2Normalize, device);
+            batch = new TorchModelEngine(model, ownsModel, spec.Input, spec.Output, spec.Stage, spec.L2Normalize, device);
         }
         return new ImageModelEngine(batch, onnx, model.Options.Name, unsupported);
     }
@@ -107,12 +106,13 @@ internal static class ImageModelEngines
     /// <c>temporaryColumns</c>: further columns to drop at the end.
     /// </remarks>
     public static (ITransformer Live, Func<SavedTwin> Twin) BuildChains(TransformsCatalog catalog, IDataView input, string inputColumn, string outputColumn,
-        ImageModelEngine engine, int imageSize, ImageResizeMode mode, int batchSize, string? pathColumn, int channels,
+        ImageModelEngine engine, ImageModelInput modelInput, int batchSize, string? pathColumn,
         Func<IDataView, ITransformer>? postprocess = null, params string[] temporaryColumns)
     {
         string resized = ResizedColumn(outputColumn);
         string pixels = PixelsColumn(outputColumn);
-        var resize = ImagePipeline.Resize(catalog, inputColumn, resized, imageSize, mode, channels).Fit(input);
+        int imageSize = modelInput.ImageSize, channels = modelInput.Channels;
+        var resize = ImagePipeline.Resize(catalog, inputColumn, resized, modelInput).Fit(input);
         var resizedView = resize.Transform(input);
         var network = new BatchedModelTransformer(engine.Batch, resized, outputColumn, batchSize, pathColumn);
         var scored = network.Transform(resizedView);

@@ -21,14 +21,18 @@ internal static class ImagePipeline
                 $"Schema mismatch for input column '{column}': expected Image (from mlContext.Transforms.LoadImages), got {Describe(col)}.");
     }
 
-    /// <summary>Resizes image column <paramref name="input"/> into <paramref name="resized"/> (converted to grayscale for one channel).</summary>
-    public static IEstimator<ITransformer> Resize(TransformsCatalog transforms, string input, string resized, int size, ImageResizeMode mode, int channels)
+    /// <summary>
+    /// Resizes image column <paramref name="input"/> into <paramref name="resized"/> at the network's input size, by
+    /// <see cref="ImageModelInput.ResizeMode"/> (converted to grayscale for one channel). ML.NET's resize scales straight
+    /// to the input size: a larger <see cref="ImageModelInput.ResizeSize"/> (torchvision's 256 then crop 224) is not
+    /// reproduced here (see README, preprocessing fidelity).
+    /// </summary>
+    public static IEstimator<ITransformer> Resize(TransformsCatalog transforms, string input, string resized, ImageModelInput modelInput)
     {
-        if (channels is not (1 or 3))
-            throw new ArgumentException($"Images can feed networks with 1 or 3 input channels; this one has {channels}.", nameof(channels));
-        var kind = mode == ImageResizeMode.CenterCrop ? ImageResizingEstimator.ResizingKind.IsoCrop : ImageResizingEstimator.ResizingKind.Fill;
+        int size = modelInput.ImageSize;
+        var kind = modelInput.ResizeMode == ImageResizeMode.CenterCrop ? ImageResizingEstimator.ResizingKind.IsoCrop : ImageResizingEstimator.ResizingKind.Fill;
         var chain = transforms.ResizeImages(resized, size, size, input, kind, ImageResizingEstimator.Anchor.Center);
-        return channels == 1 ? chain.Append(transforms.ConvertToGrayscale(resized, resized)) : chain;
+        return modelInput.Channels == 1 ? chain.Append(transforms.ConvertToGrayscale(resized, resized)) : chain;
     }
 
     /// <summary>An error naming the row and, when known, the image file at fault.</summary>

@@ -15,7 +15,7 @@ namespace ResNet.MLNet;
 /// | | |
 /// |---|---|
 /// | Machine learning task | Multiclass classification |
-/// | Is normalization required? | No (the network normalizes with <see cref="Preprocessing.Mean"/> / <see cref="Preprocessing.Std"/>) |
+/// | Is normalization required? | No (the network normalizes as its <see cref="ImageModelInput"/> says) |
 /// | Input columns | Image (from <c>LoadImages</c>); label: key or string |
 /// | Output columns | Score: known-size vector of float; PredictedLabel: key |
 /// | Required NuGet in addition to Microsoft.ML | ResNet.MLNet, a libtorch backend (for training only) |
@@ -53,43 +53,48 @@ public sealed class ResNetClassifierTrainer : IEstimator<ResNetClassifierTransfo
     {
         ArgumentNullException.ThrowIfNull(input);
         GetOutputSchema(SchemaShapes.Of(input.Schema));
-        long seed = options.Seed ?? MLContextSeed.From(catalog, Component);
+        long seed = options.Seed ?? MLContextEnvironment.Seed(catalog, Component);
         var training = options.Training;
         var ml = new MLContext(seed: 0); // builds the (randomness-free) ML.NET image and key transforms
-        int channels = training.Preprocessing.Mean.Count;
 
         var classes = options.InitialModel?.ClassNames ?? LabelColumn.ClassNames(input, options.LabelColumnName);
         if (classes.Count < 2)
             throw new InvalidDataException($"Label column '{options.LabelColumnName}' has {classes.Count} class(es); a classifier needs at least two.");
-        using var data = LoadDataset(ml, input, classes, "training");
-        var (train, validation) = SplitValidation(ml, data, classes, seed);
+        // The network first: a weights name brings the input size the images are loaded at.
+        var setup = BuildNetwork(classes.Count, seed);
         try
         {
-            var model = BuildModel(classes.Count, channels, seed);
+            if (setup.Report is null && options.InitialModel is null)
+                MLContextEnvironment.Warning(catalog, Component,
+                    $"{setup.Model.Options.Name} trains from a random initialization (WeightsPath is not set): this is not transfer learning. " +
+                    "Set WeightsPath to a registry name such as resnet18.mlnet_in1k or resnet50.tv2_in1k for pretrained weights.");
+            var modelInput = setup.Input with { ClassNames = classes };
+            using var data = LoadDataset(ml, input, modelInput, classes, "training");
+            var (train, validation) = SplitValidation(ml, data, modelInput, classes, seed);
             try
             {
-                var result = ResNetTrainer.Train(model, train, validation, CopyWithSeed(training, seed));
-                return new ResNetClassifierTransformer(ml.Transforms, options, input, model, options.Model is null, classes, result);
+                var result = ResNetTrainer.Train(setup.Model, train, validation, CopyWith(training, seed, modelInput));
+                return new ResNetClassifierTransformer(ml.Transforms, options, input, setup, modelInput, classes, result);
             }
-            catch
+            finally
             {
-                if (options.Model is null)
-                    model.Dispose();
-                throw;
+                if (!ReferenceEquals(train, data))
+                    train.Dispose();
+                validation?.Dispose();
             }
         }
-        finally
+        catch
         {
-            if (!ReferenceEquals(train, data))
-                train.Dispose();
-            validation?.Dispose();
+            if (setup.OwnsModel)
+                setup.Model.Dispose();
+            throw;
         }
     }
 
-    private InMemoryImageDataset LoadDataset(MLContext ml, IDataView view, IReadOnlyList<string> classes, string role)
+    private InMemoryImageDataset LoadDataset(MLContext ml, IDataView view, ImageModelInput modelInput, IReadOnlyList<string> classes, string role)
     {
-        var dataset = ClassifierData.Load(ml.Transforms, view, options.ImageColumnName, options.LabelColumnName, classes,
-            options.Training.Preprocessing.ImageSize, options.ResizeMode, options.Training.Preprocessing.Mean.Count, role);
+        var dataset = ClassifierData.Load(ml.Transforms, view, options.ImageColumnName, options.LabelColumnName, classes, modelInput,
+            options.ImagePathColumnName, role);
         var present = dataset.Labels.ToHashSet();
         var empty = classes.Where((_, k) => !present.Contains(k)).ToList();
         if (role == "training" && empty.Count > 0)
@@ -98,48 +103,44 @@ public sealed class ResNetClassifierTrainer : IEstimator<ResNetClassifierTransfo
     }
 
     private (InMemoryImageDataset Train, InMemoryImageDataset? Validation) SplitValidation(MLContext ml, InMemoryImageDataset data,
-        IReadOnlyList<string> classes, long seed)
+        ImageModelInput modelInput, IReadOnlyList<string> classes, long seed)
     {
         if (options.ValidationSet is { } validationView)
-            return (data, LoadDataset(ml, validationView, classes, "validation"));
+            return (data, LoadDataset(ml, validationView, modelInput, classes, "validation"));
         if (options.ValidationFraction > 0)
             return data.SplitStratified(options.ValidationFraction, seed);
         return (data, null);
     }
 
-    private Models.ResNet BuildModel(int numClasses, int channels, long seed)
+    /// <summary>The network with a fresh head for the classes, its weights loaded (pretrained, then the initial model's).</summary>
+    private NetworkSetup BuildNetwork(int numClasses, long seed)
     {
-        Models.ResNet model;
-        if (options.Model is { } given)
-        {
-            model = given;
-            if (model.NumClasses != numClasses)
-                model.ResetClassifier(numClasses);
-        }
-        else
-        {
-            model = ResNetModels.Build(ResNetModels.Options(options.Architecture) with { NumClasses = numClasses, InChannels = channels }, seed);
-        }
+        var given = options.Model;
+        if (given is not null && given.NumClasses != numClasses)
+            given.ResetClassifier(numClasses);
+        var setup = NetworkSetup.Create(options.Architecture is { } a ? ResNetModels.Options(a) : null, given, options.WeightsPath, options.Training.Input,
+            options.Training.ImageSize, numClasses, seed, ResNetModels.Options(ResNetArchitecture.ResNet50));
         try
         {
-            if (options.WeightsPath is not null)
-                WeightsLoader.Load(model, options.WeightsPath);
             if (options.InitialModel is { } initial)
-                WeightsLoader.Load(model, initial.NamedWeights(), WeightsLoadOptions.Exact, "the initial model");
+                WeightsLoader.Load(setup.Model, initial.NamedWeights(), WeightsLoadOptions.Exact, "the initial model");
+            return setup;
         }
         catch
         {
-            if (options.Model is null)
-                model.Dispose();
+            if (setup.OwnsModel)
+                setup.Model.Dispose();
             throw;
         }
-        return model;
     }
 
-    private static TrainingOptions CopyWithSeed(TrainingOptions training, long seed)
+    /// <summary>The training options with the seed and the resolved input put in (the caller's object is not changed).</summary>
+    private static TrainingOptions CopyWith(TrainingOptions training, long seed, ImageModelInput modelInput)
     {
         var copy = training.Copy();
         copy.Seed = seed;
+        copy.Input = modelInput;
+        copy.ImageSize = null;
         return copy;
     }
 }
@@ -153,29 +154,33 @@ public sealed class ResNetClassifierTransformer : ImageModelTransformer
 {
     private readonly Models.ResNet model;
 
-    internal ResNetClassifierTransformer(TransformsCatalog transforms, ResNetClassifierOptions options, IDataView input, Models.ResNet model,
-        bool ownsModel, IReadOnlyList<string> classes, TrainingResult result)
-        : this(transforms, options, input, model, ownsModel, classes, result,
-            ImageModelEngines.Create(model, ownsModel: false, new ImageModelSpec(options.Training.Preprocessing.ImageSize, options.Training.Preprocessing.Mean,
-                options.Training.Preprocessing.Std, ResNetOutputKind.Logits, 4, false, options.Engine, options.Training.Device), LogitsColumn(options)))
+    internal ResNetClassifierTransformer(TransformsCatalog transforms, ResNetClassifierOptions options, IDataView input, NetworkSetup setup,
+        ImageModelInput modelInput, IReadOnlyList<string> classes, TrainingResult result)
+        : this(transforms, options, input, setup, modelInput, classes, result,
+            ImageModelEngines.Create(setup.Model, ownsModel: false,
+                new ImageModelSpec(modelInput, ResNetOutputKind.Logits, 4, false, options.Engine, options.Training.Device), LogitsColumn(options)))
     {
     }
 
-    private ResNetClassifierTransformer(TransformsCatalog transforms, ResNetClassifierOptions options, IDataView input, Models.ResNet model,
-        bool ownsModel, IReadOnlyList<string> classes, TrainingResult result, ImageModelEngine engine)
+    private ResNetClassifierTransformer(TransformsCatalog transforms, ResNetClassifierOptions options, IDataView input, NetworkSetup setup,
+        ImageModelInput modelInput, IReadOnlyList<string> classes, TrainingResult result, ImageModelEngine engine)
         : base(ImageModelEngines.BuildChains(transforms, input, options.ImageColumnName, LogitsColumn(options), engine,
-                options.Training.Preprocessing.ImageSize, options.ResizeMode, options.Training.BatchSize, "ImagePath", options.Training.Preprocessing.Mean.Count,
+                modelInput, options.Training.BatchSize, options.ImagePathColumnName,
                 _ => MulticlassHead.Create(classes, LogitsColumn(options), options.ScoreColumnName, options.PredictedLabelColumnName),
                 LogitsColumn(options)),
-            ownsModel ? new CompositeDisposable(engine, model) : engine)
+            setup.OwnsModel ? new CompositeDisposable(engine, setup.Model) : engine)
     {
-        this.model = model;
+        model = setup.Model;
         ClassNames = classes;
         Training = result;
-        preprocessing = options.Training.Preprocessing;
+        Input = modelInput;
+        pretrainedFrom = setup.Weights?.Pretrained?.Name ?? setup.Weights?.Metadata.PretrainedFrom;
     }
 
-    private readonly Preprocessing preprocessing;
+    private readonly string? pretrainedFrom;
+
+    /// <summary>The input description the classifier was trained with and scores with; its class names are <see cref="ClassNames"/>.</summary>
+    public ImageModelInput Input { get; }
 
     /// <summary>The class names, in key order (key value k + 1 is class k).</summary>
     public IReadOnlyList<string> ClassNames { get; }
@@ -188,16 +193,19 @@ public sealed class ResNetClassifierTransformer : ImageModelTransformer
 
     /// <summary>
     /// Writes the trained weights (.safetensors, .pth, or TorchSharp format by extension); safetensors files carry the
-    /// architecture, class count, mean/std and input size as metadata.
+    /// architecture, the class names, the input description and the pretrained weights training started from as
+    /// metadata, so <c>predict --weights</c> and <c>WeightsPath</c> need nothing else.
     /// </summary>
-    public void SaveWeights(string path) => WeightsFile.Write(path, NamedWeights(), new WeightsMetadata
+    public void SaveWeights(string path) => WeightsFile.Write(path, NamedWeights(), Metadata.ToDictionary());
+
+    /// <summary>What <see cref="SaveWeights"/> records about the network.</summary>
+    public WeightsMetadata Metadata => new()
     {
         Architecture = model.Options.Name,
         NumClasses = ClassNames.Count,
-        Mean = preprocessing.Mean,
-        Std = preprocessing.Std,
-        InputSize = [model.Options.InChannels, preprocessing.ImageSize, preprocessing.ImageSize],
-    }.ToDictionary());
+        PretrainedFrom = pretrainedFrom,
+        Input = Input,
+    };
 
     internal IReadOnlyList<NamedTensor> NamedWeights() => NamedTensor.FromModel(model);
 

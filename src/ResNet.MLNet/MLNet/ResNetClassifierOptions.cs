@@ -18,8 +18,11 @@ public sealed class ResNetClassifierOptions
     /// <summary>Output key column whose key values are the class names. Default "PredictedLabel".</summary>
     public string PredictedLabelColumnName { get; set; } = "PredictedLabel";
 
-    /// <summary>Architecture of the zoo. Default <see cref="ResNetArchitecture.ResNet50"/>. Ignored when <see cref="Model"/> is set.</summary>
-    public ResNetArchitecture Architecture { get; set; } = ResNetArchitecture.ResNet50;
+    /// <summary>
+    /// Architecture of the zoo. Default null: the architecture of the weights (<see cref="WeightsPath"/>), else ResNet-50.
+    /// Ignored when <see cref="Model"/> is set.
+    /// </summary>
+    public ResNetArchitecture? Architecture { get; set; }
 
     /// <summary>
     /// A network built in code to train instead of <see cref="Architecture"/>; its head is replaced for the class count.
@@ -27,14 +30,16 @@ public sealed class ResNetClassifierOptions
     /// </summary>
     public Models.ResNet? Model { get; set; }
 
-    /// <summary>Pretrained weights (.pth, .safetensors or TorchSharp format). The head is re-initialized for the class count. Default null (train from scratch).</summary>
+    /// <summary>
+    /// Pretrained weights: a registry name (<c>resnet18.mlnet_in1k</c>, <c>resnet50.tv2_in1k</c>; see
+    /// <see cref="Weights.WeightsRegistry"/>) or a file (.pth, .safetensors, .onnx, TorchSharp format). They bring their
+    /// architecture and input description (<see cref="TrainingOptions.Input"/> overrides it); the head is re-initialized
+    /// for the class count. Default null (train from scratch).
+    /// </summary>
     public string? WeightsPath { get; set; }
 
     /// <summary>A fitted classifier whose weights seed this fit (continue training). Its classes must be the same. Default null.</summary>
     public ResNetClassifierTransformer? InitialModel { get; set; }
-
-    /// <summary>How images reach the input size (<see cref="TrainingOptions.Preprocessing"/>). Default <see cref="ImageResizeMode.CenterCrop"/>.</summary>
-    public ImageResizeMode ResizeMode { get; set; } = ImageResizeMode.CenterCrop;
 
     /// <summary>
     /// Epochs, batch size, optimizer, schedule, freezing, augmentation, input size and normalization, early stopping,
@@ -51,6 +56,9 @@ public sealed class ResNetClassifierOptions
 
     /// <summary>Seed of initialization, data order and augmentation. Default null: drawn from the MLContext's seed.</summary>
     public long? Seed { get; set; }
+
+    /// <summary>A text column naming each row's image file, quoted in errors. Default "ImagePath" (used when present).</summary>
+    public string? ImagePathColumnName { get; set; } = "ImagePath";
 
     /// <summary>Engine that scores the fitted model in ML.NET pipelines. Default <see cref="ResNetInferenceEngine.OnnxRuntime"/>.</summary>
     public ResNetInferenceEngine Engine { get; set; } = ResNetInferenceEngine.OnnxRuntime;
@@ -71,7 +79,5 @@ public sealed class ResNetClassifierOptions
             throw new ArgumentException($"{nameof(ValidationFraction)} must be in [0, 1); got {ValidationFraction}.", nameof(ValidationFraction));
         if (Training.EarlyStopping is not null && ValidationSet is null && ValidationFraction == 0)
             throw new ArgumentException($"Early stopping needs validation data: set {nameof(ValidationSet)} or {nameof(ValidationFraction)}.", nameof(ValidationSet));
-        if (WeightsPath is not null && !File.Exists(WeightsPath))
-            throw new FileNotFoundException($"Weights file '{Path.GetFullPath(WeightsPath)}' does not exist.", WeightsPath);
     }
 }

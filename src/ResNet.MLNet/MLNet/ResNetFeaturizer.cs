@@ -50,34 +50,22 @@ public sealed class ResNetFeaturizerEstimator : IEstimator<ResNetFeaturizerTrans
         ArgumentNullException.ThrowIfNull(input);
         GetOutputSchema(SchemaShapes.Of(input.Schema));
 
-        var (model, ownsModel, report) = BuildModel();
+        var setup = NetworkSetup.Create(options.Architecture is { } a ? ResNetModels.Options(a) : null, options.Model, options.WeightsPath, options.Input,
+            options.ImageSize, numClasses: null, MLContextEnvironment.Seed(catalog, nameof(ResNetFeaturizer)), ResNetModels.Options(ResNetArchitecture.ResNet50));
         try
         {
-            var engine = ImageModelEngines.Create(model, ownsModel, new ImageModelSpec(
-                options.ImageSize, options.Mean, options.Std, options.Output, options.Stage, options.L2Normalize, options.Engine, options.Device), options.OutputColumnName);
-            return new ResNetFeaturizerTransformer(catalog, options, InputColumn, input, engine, report);
+            var engine = ImageModelEngines.Create(setup.Model, setup.OwnsModel,
+                new ImageModelSpec(setup.Input, options.Output, options.Stage, options.L2Normalize, options.Engine, options.Device), options.OutputColumnName);
+            if (setup.Report is null)
+                MLContextEnvironment.Warning(catalog, nameof(ResNetFeaturizer),
+                    $"The featurizer's {engine.ArchitectureName} has no pretrained weights (WeightsPath is not set); its features come from a deterministic " +
+                    "random initialization (MLContext seed) and are not pretrained. Set WeightsPath to a registry name such as resnet18.mlnet_in1k.");
+            return new ResNetFeaturizerTransformer(catalog, options, InputColumn, input, engine, setup);
         }
         catch
         {
-            if (ownsModel)
-                model.Dispose();
-            throw;
-        }
-    }
-
-    private (Models.ResNet Model, bool Owns, LoadingReport? Report) BuildModel()
-    {
-        if (options.Model is { } given)
-            return (given, false, options.WeightsPath is null ? null : WeightsLoader.Load(given, options.WeightsPath));
-        var architecture = ResNetModels.Options(options.Architecture) with { InChannels = options.Mean.Count };
-        var model = ResNetModels.Build(architecture, MLContextSeed.From(catalog, nameof(ResNetFeaturizer)));
-        try
-        {
-            return (model, true, options.WeightsPath is null ? null : WeightsLoader.Load(model, options.WeightsPath));
-        }
-        catch
-        {
-            model.Dispose();
+            if (setup.OwnsModel)
+                setup.Model.Dispose();
             throw;
         }
     }
@@ -91,20 +79,24 @@ public sealed class ResNetFeaturizerEstimator : IEstimator<ResNetFeaturizerTrans
 public sealed class ResNetFeaturizerTransformer : ImageModelTransformer
 {
     internal ResNetFeaturizerTransformer(TransformsCatalog catalog, ResNetFeaturizerOptions options, string inputColumn, IDataView input,
-        ImageModelEngine engine, LoadingReport? report)
+        ImageModelEngine engine, NetworkSetup setup)
         : base(ImageModelEngines.BuildChains(catalog, input, inputColumn, options.OutputColumnName, engine,
-            options.ImageSize, options.ResizeMode, options.BatchSize, options.ImagePathColumnName, options.Mean.Count), engine)
+            setup.Input, options.BatchSize, options.ImagePathColumnName), engine)
     {
-        LoadingReport = report;
+        LoadingReport = setup.Report;
+        Input = setup.Input;
+        Weights = setup.Weights?.Pretrained;
         OutputSize = engine.Batch.OutputLength;
-        if (report is null)
-            Console.Error.WriteLine(
-                $"ResNet.MLNet: the featurizer's {engine.ArchitectureName} has no pretrained weights (WeightsPath is not set); " +
-                "its features come from a deterministic random initialization (MLContext seed) and are not pretrained.");
     }
 
     /// <summary>How the pretrained weights were loaded; null when the network was not given weights.</summary>
     public LoadingReport? LoadingReport { get; }
+
+    /// <summary>The input description the featurizer applies (the weights' own unless overridden).</summary>
+    public ImageModelInput Input { get; }
+
+    /// <summary>The registry entry of the weights, when they were named by one.</summary>
+    public PretrainedWeights? Weights { get; }
 
     /// <summary>Whether the features come from pretrained weights.</summary>
     public bool IsPretrained => LoadingReport is not null;

@@ -33,8 +33,7 @@ internal sealed class TorchModelEngine : IBatchModel
     private readonly long[] imageShape;
     private readonly Device device;
 
-    public TorchModelEngine(Models.ResNet model, bool ownsModel, int imageSize, IReadOnlyList<float> mean, IReadOnlyList<float> std,
-        ResNetOutputKind output, int stage, bool l2Normalize, Device device)
+    public TorchModelEngine(Models.ResNet model, bool ownsModel, ImageModelInput input, ResNetOutputKind output, int stage, bool l2Normalize, Device device)
     {
         this.model = model;
         this.ownsModel = ownsModel;
@@ -42,10 +41,10 @@ internal sealed class TorchModelEngine : IBatchModel
         this.stage = stage;
         this.l2Normalize = l2Normalize;
         this.device = device;
-        int channels = model.Options.InChannels;
+        int channels = model.Options.InChannels, imageSize = input.ImageSize;
         imageShape = [channels, imageSize, imageSize];
-        this.mean = tensor(mean.ToArray(), device: device).reshape(1, channels, 1, 1);
-        this.std = tensor(std.ToArray(), device: device).reshape(1, channels, 1, 1);
+        mean = tensor(input.Mean.ToArray(), device: device).reshape(1, channels, 1, 1);
+        std = tensor(input.Std.ToArray(), device: device).reshape(1, channels, 1, 1);
         InputLength = channels * imageSize * imageSize;
         OutputLength = (int)OutputShape(model, imageSize, output, stage).Aggregate(1L, (a, b) => a * b);
     }

@@ -17,6 +17,12 @@ public enum ResNetArchitecture
     WideResNet50_2,
     /// <summary>torchvision resnext50_32x4d: 32 groups of width 4, 25.0M parameters.</summary>
     ResNeXt50_32x4d,
+    /// <summary>torchvision resnext101_32x8d: bottleneck blocks [3, 4, 23, 3], 32 groups of width 8, 88.8M parameters.</summary>
+    ResNeXt101_32x8d,
+    /// <summary>torchvision resnext101_64x4d: bottleneck blocks [3, 4, 23, 3], 64 groups of width 4, 83.5M parameters.</summary>
+    ResNeXt101_64x4d,
+    /// <summary>torchvision wide_resnet101_2: ResNet-101 with bottlenecks twice as wide, 126.9M parameters.</summary>
+    WideResNet101_2,
     /// <summary>SE-ResNet-50 (timm seresnet50): ResNet-50 with squeeze-and-excitation, 28.1M parameters.</summary>
     SeResNet50,
     /// <summary>Pre-activation ResNet-18 (BN-ReLU-conv blocks).</summary>

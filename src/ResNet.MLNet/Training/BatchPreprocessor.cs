@@ -4,14 +4,12 @@ using static TorchSharp.torch.nn.functional;
 namespace ResNet.MLNet.Training;
 
 /// <summary>
-/// Turns a batch of stored uint8 images into network input on the training device, as <see cref="Preprocessing"/>
+/// Turns a batch of stored uint8 images into network input on the training device, as <see cref="ImageModelInput"/>
 /// and <see cref="Augmentation"/> describe: scale to [0, 1], crop or resize (bilinear, antialiased), flip, adapt the
 /// channels, jitter colours, normalize. All random choices come from the caller's <see cref="RandomSource"/>.
 /// </summary>
 internal sealed class BatchPreprocessor : IDisposable
 {
-    /// <summary>ITU-R 601 luminance weights, as torchvision's <c>rgb_to_grayscale</c>.</summary>
-    private static readonly float[] Luminance = [0.2989f, 0.587f, 0.114f];
     private static readonly double MinLogRatio = Math.Log(3.0 / 4), MaxLogRatio = Math.Log(4.0 / 3);
 
     private readonly int size;
@@ -23,18 +21,19 @@ internal sealed class BatchPreprocessor : IDisposable
     private readonly Tensor luminance;
 
     /// <exception cref="ArgumentException">The channels cannot be adapted or the mean and std do not fit the model's channels.</exception>
-    public BatchPreprocessor(Preprocessing preprocessing, int storedChannels, int modelChannels, Device device)
+    public BatchPreprocessor(ImageModelInput input, int storedChannels, int modelChannels, Device device)
     {
         if (storedChannels != modelChannels && !(storedChannels is 1 or 3 && modelChannels is 1 or 3))
             throw new ArgumentException($"Images with {storedChannels} channels cannot feed a model with {modelChannels} input channels (1 and 3 convert to each other).");
-        size = preprocessing.ImageSize;
+        input = input.WithChannels(modelChannels);
+        size = input.ImageSize;
         this.storedChannels = storedChannels;
         this.modelChannels = modelChannels;
         this.device = device;
         using var scope = NewDisposeScope();
-        luminance = tensor(Luminance, device: device).reshape(1, 3, 1, 1).DetachFromDisposeScope();
-        mean = ChannelValues(preprocessing.Mean, nameof(Preprocessing.Mean)).DetachFromDisposeScope();
-        std = ChannelValues(preprocessing.Std, nameof(Preprocessing.Std)).DetachFromDisposeScope();
+        luminance = tensor(ImageModelInput.Luminance.ToArray(), device: device).reshape(1, 3, 1, 1).DetachFromDisposeScope();
+        mean = tensor(input.Mean.ToArray(), device: device).reshape(1, modelChannels, 1, 1).DetachFromDisposeScope();
+        std = tensor(input.Std.ToArray(), device: device).reshape(1, modelChannels, 1, 1).DetachFromDisposeScope();
     }
 
     /// <summary>Evaluation input: resize, channels, normalize.</summary>
@@ -141,17 +140,6 @@ internal sealed class BatchPreprocessor : IDisposable
     }
 
     private Tensor Normalize(Tensor x) => x.sub(mean).div_(std);
-
-    /// <summary>Mean or std as (1, C, 1, 1); three RGB values for a one-channel model become their luminance-weighted sum.</summary>
-    private Tensor ChannelValues(IReadOnlyList<float> values, string option)
-    {
-        if (values.Count == modelChannels || values.Count == 1)
-            return tensor(values.ToArray(), device: device).reshape(1, values.Count, 1, 1);
-        if (modelChannels == 1 && values.Count == 3)
-            return tensor([values.Zip(Luminance).Sum(p => p.First * p.Second)], device: device).reshape(1, 1, 1, 1);
-        throw new ArgumentException(
-            $"{nameof(Preprocessing)}.{option} has {values.Count} values; the model has {modelChannels} input channels.", $"{nameof(Preprocessing)}.{option}");
-    }
 
     public void Dispose()
     {

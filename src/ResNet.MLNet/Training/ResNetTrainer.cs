@@ -58,16 +58,16 @@ public static class ResNetTrainer
     /// The model's training mode is restored afterwards.
     /// </summary>
     /// <exception cref="ArgumentException">The model's classes differ from the data's, or the preprocessing does not fit the model.</exception>
-    public static (double Loss, double Accuracy, float[] Probabilities) Evaluate(ResNetModel model, InMemoryImageDataset data, Preprocessing preprocessing, int batchSize)
+    public static (double Loss, double Accuracy, float[] Probabilities) Evaluate(ResNetModel model, InMemoryImageDataset data, ImageModelInput input, int batchSize)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(preprocessing);
+        ArgumentNullException.ThrowIfNull(input);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        preprocessing.Validate();
+        input.Validate();
         CheckFit(model, data, nameof(data));
         var device = model.parameters().First().device;
-        using var preprocessor = new BatchPreprocessor(preprocessing, data.Channels, model.Options.InChannels, device);
+        using var preprocessor = new BatchPreprocessor(input, data.Channels, model.Options.InChannels, device);
         return Evaluate(model, data, preprocessor, batchSize, device, ScalarType.Float32);
     }
 

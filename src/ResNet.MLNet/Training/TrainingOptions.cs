@@ -114,8 +114,18 @@ public sealed class TrainingOptions
     /// </summary>
     public float EarlyStageLearningRateFactor { get; set; } = 1f;
 
-    /// <summary>Resizing and normalization, the same in training and evaluation. Default: 224 pixels, ImageNet mean and std.</summary>
-    public Preprocessing Preprocessing { get; set; } = new();
+    /// <summary>
+    /// Input size, resizing and normalization, the same in training and evaluation. Default null: the pretrained
+    /// weights' own (in the classifier), else ImageNet's mean and std at 224 pixels.
+    /// </summary>
+    public ImageModelInput? Input { get; set; }
+
+    /// <summary>Side of the square network input in pixels, overriding <see cref="Input"/>'s. Default null (224 unless the input says otherwise).</summary>
+    public int? ImageSize { get; set; }
+
+    /// <summary>The input training uses for a model with <paramref name="channels"/> input channels: <see cref="Input"/>, else <paramref name="fallback"/>, else ImageNet's at 224 pixels, at <see cref="ImageSize"/>.</summary>
+    internal ImageModelInput ResolveInput(int channels, ImageModelInput? fallback = null) =>
+        (Input ?? fallback ?? new ImageModelInput()).WithImageSize(ImageSize).WithChannels(channels);
 
     /// <summary>Random changes to training images; none is applied in evaluation. Default <see cref="Augmentation.Default"/>.</summary>
     public Augmentation Augmentation { get; set; } = Augmentation.Default;
@@ -163,7 +173,7 @@ public sealed class TrainingOptions
     /// <summary>Test seam: runs after a checkpoint's temporary file is complete and before it replaces the last one.</summary>
     internal Action<string>? BeforeCheckpointCommit { get; set; }
 
-    /// <summary>A shallow copy (the same Preprocessing, Augmentation and Progress objects), for callers that adjust a few settings.</summary>
+    /// <summary>A shallow copy (the same Input, Augmentation and Progress objects), for callers that adjust a few settings.</summary>
     public TrainingOptions Copy() => (TrainingOptions)MemberwiseClone();
 
     /// <summary>Checks the options, naming the one at fault.</summary>
@@ -188,8 +198,8 @@ public sealed class TrainingOptions
         Require(FreezeEpochs >= 0 && FreezeEpochs < Epochs, nameof(FreezeEpochs), $"must be in [0, {nameof(Epochs)} = {Epochs}); got {FreezeEpochs}");
         Require(FreezeEpochs == 0 || Freeze != FreezeMode.HeadOnly, nameof(FreezeEpochs), $"has no effect with {nameof(Freeze)} = {nameof(FreezeMode.HeadOnly)}: the head alone trains throughout");
         Require(EarlyStageLearningRateFactor > 0 && EarlyStageLearningRateFactor <= 1, nameof(EarlyStageLearningRateFactor), $"must be in (0, 1]; got {EarlyStageLearningRateFactor}");
-        Require(Preprocessing is not null, nameof(Preprocessing), "must be set");
-        Preprocessing!.Validate();
+        Require(ImageSize is null or >= 1, nameof(ImageSize), $"must be positive; got {ImageSize}");
+        Input?.Validate();
         Require(Augmentation is not null, nameof(Augmentation), $"must be set (use {nameof(Training.Augmentation)}.{nameof(Training.Augmentation.None)} for none)");
         Augmentation!.Validate();
         Require(EarlyStopping is null || Enum.IsDefined(EarlyStopping.Value), nameof(EarlyStopping), $"is not a known metric: {EarlyStopping}");

@@ -49,9 +49,10 @@ internal sealed class TrainingSession : IDisposable
         parts = new ModelParts(model);
         requiresGrad = parts.Parameters.Select(p => p.Parameter.requires_grad).ToArray();
         int channels = model.Options.InChannels;
-        trainPreprocessor = new BatchPreprocessor(options.Preprocessing, train.Channels, channels, device);
+        var input = options.ResolveInput(channels);
+        trainPreprocessor = new BatchPreprocessor(input, train.Channels, channels, device);
         if (validation is not null)
-            validationPreprocessor = new BatchPreprocessor(options.Preprocessing, validation.Channels, channels, device);
+            validationPreprocessor = new BatchPreprocessor(input, validation.Channels, channels, device);
         optimizer = new Optimizer(parts, options);
         if (options.MixedPrecisionBFloat16)
             bfloat16 = new BFloat16Compute(model, device);

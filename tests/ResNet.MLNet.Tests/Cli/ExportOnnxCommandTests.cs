@@ -63,7 +63,7 @@ public class ExportOnnxCommandTests
         Assert.Contains("Loaded 116 tensors", error);
         Assert.DoesNotContain("random", error);
         // The graph normalizes with ImageNet's statistics itself: feed it pixels in [0, 1].
-        var pixels = new ImagePreprocessing { ResizeSize = 32, CropSize = 32, Mean = [0, 0, 0], Std = [1, 1, 1] }.Load(PredictFixtures.PathOf("gray.png"));
+        var pixels = ImagePreprocessing.Load(PredictFixtures.PathOf("gray.png"), new ImageModelInput { ImageSize = 32, Mean = [0, 0, 0], Std = [1, 1, 1] });
         using var session = new InferenceSession(dir.File("cifar.onnx"));
         using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", new DenseTensor<float>(pixels.ToArray(), [1, 3, 32, 32]))]);
         var logits = results[0].AsEnumerable<float>().ToArray();

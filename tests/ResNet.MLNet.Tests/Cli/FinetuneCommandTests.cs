@@ -29,6 +29,17 @@ public class FinetuneCommandTests
             Assert.True(evalCode == 0, evalError);
             Assert.Equal(accuracy, JsonDocument.Parse(evalOutput).RootElement.GetProperty("accuracy").GetDouble(), tolerance: 1e-6);
 
+            // The weights carry architecture, input size and class names: predict needs neither --arch nor --labels, and agrees with model.zip.
+            string image = Directory.EnumerateFiles(Path.Combine(Repo.SampleData, "test", "bag")).Order().First();
+            var (fromWeights, weightsJson, weightsError) = CliRunner.Run("predict", "--weights", Path.Combine(outDir, "weights.safetensors"), "--image", image, "--json");
+            Assert.True(fromWeights == 0, weightsError);
+            var (fromModel, modelJson, modelError) = CliRunner.Run("predict", "--model", Path.Combine(outDir, "model.zip"), "--image", image, "--json");
+            Assert.True(fromModel == 0, modelError);
+            var top = JsonDocument.Parse(weightsJson).RootElement.GetProperty("top")[0];
+            var saved = JsonDocument.Parse(modelJson).RootElement;
+            Assert.Equal(saved.GetProperty("predicted_label").GetString(), top.GetProperty("label").GetString());
+            Assert.Equal(saved.GetProperty("top")[0].GetProperty("score").GetDouble(), top.GetProperty("probability").GetDouble(), tolerance: 1e-3);
+
             // An existing output directory is never overwritten by accident.
             var (again, _, againError) = CliRunner.Run("finetune", "--data", Repo.SampleData, "--arch", "cifar_resnet20", "--out", outDir);
             Assert.Equal(1, again);

@@ -14,19 +14,19 @@ public class ImageTensorTests(ITestOutputHelper output)
     public void Should_preprocess_exactly_as_torchvision_on_a_tensor(int index)
     {
         var expected = PredictFixtures.Json("preprocess.json")[index];
-        var preprocessing = new ImagePreprocessing
+        var input = new ImageModelInput
         {
             ResizeSize = expected.GetProperty("resize").GetInt32(),
-            CropSize = expected.GetProperty("crop").GetInt32(),
+            ImageSize = expected.GetProperty("crop").GetInt32(),
             Mean = Floats(expected.GetProperty("mean")),
             Std = Floats(expected.GetProperty("std")),
         };
 
-        var actual = preprocessing.Load(PredictFixtures.PathOf(expected.GetProperty("image").GetString()!));
+        var actual = ImagePreprocessing.Load(PredictFixtures.PathOf(expected.GetProperty("image").GetString()!), input);
 
         Assert.Equal(expected.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()), [actual.Channels, actual.Height, actual.Width]);
         double worst = AssertClose.Relative(Floats(expected.GetProperty("values")), actual.ToArray(), 1e-5);
-        output.WriteLine($"{expected.GetProperty("image")} resize {preprocessing.ResizeSize} crop {preprocessing.CropSize}: max relative difference {worst:G3}");
+        output.WriteLine($"{expected.GetProperty("image")} resize {input.ResizeSize} crop {input.ImageSize}: max relative difference {worst:G3}");
     }
 
     [Fact]
@@ -113,7 +113,7 @@ public class ImageTensorTests(ITestOutputHelper output)
         var image = new ImageTensor(3, 1, 1, [0.1f, 0.2f, 0.3f]);
         Assert.Throws<ArgumentException>(() => image.Normalize([0.5f], [0.5f]));
         Assert.Throws<ArgumentException>(() => image.Normalize([0, 0, 0], [1, 0, 1]));
-        Assert.Throws<ArgumentException>(() => new ImagePreprocessing { CropSize = 0 }.Validate());
+        Assert.Throws<ArgumentException>(() => new ImageModelInput { ImageSize = 0 }.Validate());
         Assert.Throws<ArgumentException>(() => new ImageTensor(3, 2, 2, new float[11]));
     }
 

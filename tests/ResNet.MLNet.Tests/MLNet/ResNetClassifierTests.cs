@@ -18,7 +18,7 @@ public class ResNetClassifierTests(ITestOutputHelper output)
             Epochs = epochs,
             BatchSize = 32,
             LearningRate = 3e-3f,
-            Preprocessing = new Preprocessing { ImageSize = 28 },
+            ImageSize = 28,
             Augmentation = Augmentation.None,
         },
     };

@@ -14,6 +14,9 @@ public class ZooShapeTests
     [InlineData("resnet152", 60_192_808, 932)]
     [InlineData("wide_resnet50_2", 68_883_240, 320)]
     [InlineData("resnext50_32x4d", 25_028_904, 320)]
+    [InlineData("resnext101_32x8d", 88_791_336, 626)]
+    [InlineData("resnext101_64x4d", 83_455_272, 626)]
+    [InlineData("wide_resnet101_2", 126_886_696, 626)]
     public void Should_have_torchvision_parameter_counts(string arch, long parameters, int stateDictEntries)
     {
         using var model = ResNetModels.Build(arch);

@@ -8,7 +8,7 @@ public class PreprocessingTests
     [Fact]
     public void Should_resize_repeat_grayscale_and_normalize_for_evaluation()
     {
-        using var preprocessor = new BatchPreprocessor(new Preprocessing { ImageSize = 8, Mean = [0.5f, 0.5f, 0.5f], Std = [0.5f, 0.25f, 0.5f] }, 1, 3, CPU);
+        using var preprocessor = new BatchPreprocessor(new ImageModelInput { ImageSize = 8, Mean = [0.5f, 0.5f, 0.5f], Std = [0.5f, 0.25f, 0.5f] }, 1, 3, CPU);
         using var images = full(2, 1, 4, 4, 255, ScalarType.Byte);
 
         using var x = preprocessor.Evaluation(images);
@@ -22,7 +22,7 @@ public class PreprocessingTests
     public void Should_reduce_colour_to_luminance_for_a_grayscale_model()
     {
         // Three RGB values for a one-channel model: the mean and std become their luminance-weighted sums too.
-        using var preprocessor = new BatchPreprocessor(new Preprocessing { ImageSize = 2, Mean = [0, 0, 0], Std = [1, 1, 1] }, 3, 1, CPU);
+        using var preprocessor = new BatchPreprocessor(new ImageModelInput { ImageSize = 2, Mean = [0, 0, 0], Std = [1, 1, 1] }, 3, 1, CPU);
         using var images = tensor(new byte[] { 255, 255, 255, 255, 0, 0, 0, 0, 0, 0, 0, 0 }, [1, 3, 2, 2]);
 
         using var x = preprocessor.Evaluation(images);
@@ -34,7 +34,7 @@ public class PreprocessingTests
     [Fact]
     public void Should_augment_reproducibly_and_within_range()
     {
-        using var preprocessor = new BatchPreprocessor(new Preprocessing { ImageSize = 12, Mean = [0], Std = [1] }, 1, 1, CPU);
+        using var preprocessor = new BatchPreprocessor(new ImageModelInput { Channels = 1, ImageSize = 12, Mean = [0], Std = [1] }, 1, 1, CPU);
         using var images = arange(4 * 20 * 20, dtype: ScalarType.Int64).remainder(256).to_type(ScalarType.Byte).reshape(4, 1, 20, 20);
         var augmentation = new Augmentation { MinScale = 0.3f, ColorJitter = 0.4f };
 

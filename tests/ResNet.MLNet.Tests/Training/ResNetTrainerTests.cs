@@ -65,7 +65,7 @@ public class ResNetTrainerTests
         var trained = StateBytes(model, IsStatistic);
         Assert.All(initial, e => Assert.False(e.Value.AsSpan().SequenceEqual(trained[e.Key]), $"{e.Key} did not change in training"));
 
-        ResNetTrainer.Evaluate(model, data, new Preprocessing { ImageSize = 16 }, batchSize: 8);
+        ResNetTrainer.Evaluate(model, data, new ImageModelInput { ImageSize = 16 }, batchSize: 8);
         var evaluated = StateBytes(model, IsStatistic);
         Assert.All(trained, e => Assert.True(e.Value.AsSpan().SequenceEqual(evaluated[e.Key]), $"{e.Key} changed in evaluation"));
     }
@@ -195,7 +195,7 @@ public class ResNetTrainerTests
         Assert.True(result.StoppedEarly, $"validation losses {string.Join(", ", losses.Select(l => l.ToString("F3")))}");
         Assert.Equal(losses.IndexOf(losses.Min()) + 1, result.BestEpoch);
         Assert.Equal(result.BestEpoch + options.Patience, result.History.Count);
-        var (loss, accuracy, _) = ResNetTrainer.Evaluate(model, validation, options.Preprocessing, batchSize: 16);
+        var (loss, accuracy, _) = ResNetTrainer.Evaluate(model, validation, options.ResolveInput(model.Options.InChannels), batchSize: 16);
         Assert.Equal(result.Best!.ValidationLoss!.Value, loss, tolerance: 1e-5);
         Assert.Equal(result.Best.ValidationAccuracy!.Value, accuracy, tolerance: 1e-5);
     }
@@ -239,7 +239,7 @@ public class ResNetTrainerTests
         long before = statistics.ThreadTotalLiveCount;
 
         ResNetTrainer.Train(model, train, validation, options);
-        ResNetTrainer.Evaluate(model, validation, options.Preprocessing, batchSize: 4);
+        ResNetTrainer.Evaluate(model, validation, options.ResolveInput(model.Options.InChannels), batchSize: 4);
 
         Assert.Equal(before, statistics.ThreadTotalLiveCount);
     }
@@ -271,7 +271,7 @@ public class ResNetTrainerTests
         using var model = factory.Create();
         using var data = Quadrants(10, seed: 14, channels: 3, size: 12); // RGB images into a grayscale model, resized to 16
 
-        var (loss, accuracy, probabilities) = ResNetTrainer.Evaluate(model, data, new Preprocessing { ImageSize = 16 }, batchSize: 4);
+        var (loss, accuracy, probabilities) = ResNetTrainer.Evaluate(model, data, new ImageModelInput { ImageSize = 16 }, batchSize: 4);
 
         Assert.Equal(10 * 4, probabilities.Length);
         for (int i = 0; i < 10; i++)

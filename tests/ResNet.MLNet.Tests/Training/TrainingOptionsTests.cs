@@ -24,9 +24,10 @@ public class TrainingOptionsTests
         { nameof(TrainingOptions.Patience), o => o.Patience = 0 },
         { nameof(TrainingOptions.Resume), o => o.Resume = true },
         { nameof(TrainingOptions.Device), o => o.Device = "tpu" },
-        { nameof(Preprocessing.ImageSize), o => o.Preprocessing.ImageSize = 0 },
-        { nameof(Preprocessing.Std), o => o.Preprocessing.Std = [0.2f, 0, 0.2f] },
-        { nameof(Preprocessing.Std), o => o.Preprocessing.Std = [0.2f] },
+        { nameof(TrainingOptions.ImageSize), o => o.ImageSize = 0 },
+        { nameof(ImageModelInput.ImageSize), o => o.Input = new ImageModelInput { ImageSize = 0 } },
+        { nameof(ImageModelInput.Std), o => o.Input = new ImageModelInput { Std = [0.2f, 0, 0.2f] } },
+        { nameof(ImageModelInput.Std), o => o.Input = new ImageModelInput { Std = [0.2f] } },
         { nameof(Augmentation.MinScale), o => o.Augmentation.MinScale = 0 },
         { nameof(Augmentation.ColorJitter), o => o.Augmentation.ColorJitter = 1.5f },
     };

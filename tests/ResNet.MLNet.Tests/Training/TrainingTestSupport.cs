@@ -61,7 +61,7 @@ internal static class TrainingTestSupport
         LearningRate = 0.01f,
         Optimizer = OptimizerKind.AdamW,
         Schedule = ScheduleKind.Constant,
-        Preprocessing = new Preprocessing { ImageSize = 16 },
+        ImageSize = 16,
         Augmentation = Augmentation.None,
     };
 

@@ -39,16 +39,20 @@ public class SafeTensorsTests
     {
         var metadata = new WeightsMetadata
         {
-            Architecture = "resnet50", NumClasses = 10, Mean = [0.485f, 0.456f, 0.406f], Std = [0.229f, 0.224f, 0.225f], InputSize = [3, 224, 224],
+            Architecture = "resnet50", NumClasses = 2, PretrainedFrom = "resnet50.tv2_in1k",
+            Input = ImageModelInput.ImageNet with { ResizeSize = 232, ClassNames = ["cat", "dog"] },
         };
         using var stream = new MemoryStream();
         SafeTensors.Write(stream, Read("tiny.pth").Tensors, metadata.ToDictionary());
         var back = WeightsMetadata.FromDictionary(SafeTensors.Read(stream.ToArray(), "memory").Metadata);
         Assert.Equal(metadata.Architecture, back.Architecture);
         Assert.Equal(metadata.NumClasses, back.NumClasses);
-        Assert.Equal(metadata.Mean, back.Mean);
-        Assert.Equal(metadata.Std, back.Std);
-        Assert.Equal(metadata.InputSize, back.InputSize);
+        Assert.Equal(metadata.PretrainedFrom, back.PretrainedFrom);
+        Assert.NotNull(back.Input);
+        Assert.Equal(metadata.Input.Mean, back.Input.Mean);
+        Assert.Equal(metadata.Input.Std, back.Input.Std);
+        Assert.Equal((3, 224, 232), (back.Input.Channels, back.Input.ImageSize, back.Input.ResizeSize));
+        Assert.Equal(metadata.Input.ClassNames, back.Input.ClassNames);
     }
 
     public static TheoryData<string, byte[], string> Invalid => new()

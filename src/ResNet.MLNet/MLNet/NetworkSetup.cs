@@ -1,0 +1,63 @@
+using ResNet.MLNet.Models;
+using ResNet.MLNet.Weights;
+
+namespace ResNet.MLNet;
+
+/// <summary>A network ready for an estimator: the model, whether the estimator owns it, its input and how its weights were loaded.</summary>
+internal sealed record NetworkSetup(Models.ResNet Model, bool OwnsModel, ImageModelInput Input, WeightsSource? Weights, LoadingReport? Report)
+{
+    /// <summary>
+    /// Resolves the weights (a registry name or a file), the architecture (the one asked, else the weights', else
+    /// <paramref name="defaultArchitecture"/>) and the input (the one given, else the weights', else
+    /// <paramref name="defaultInput"/> or ImageNet's normalization at 224 pixels, with <paramref name="imageSize"/> overriding
+    /// its size), then builds the network with <paramref name="numClasses"/> classes (null: the weights' class count, else
+    /// the architecture's) seeded by <paramref name="seed"/>, or adopts <paramref name="given"/>, and loads the weights into it.
+    /// </summary>
+    /// <exception cref="ArgumentException">The weights belong to another architecture than the one asked (both named), no architecture is known, or an option is invalid.</exception>
+    public static NetworkSetup Create(ResNetOptions? architecture, Models.ResNet? given, string? weightsPath, ImageModelInput? input, int? imageSize,
+        int? numClasses, long seed, ResNetOptions? defaultArchitecture = null, ImageModelInput? defaultInput = null, WeightsLoadOptions? loadOptions = null,
+        WeightsResolveOptions? resolve = null)
+    {
+        var weights = weightsPath is null ? null : WeightsSource.Resolve(weightsPath, resolve);
+        var network = given?.Options ?? architecture ?? (weights?.Architecture is { } named ? ResNetModels.Options(named) : defaultArchitecture)
+            ?? throw new ArgumentException("No architecture: name one, or give weights that record theirs (a registry name or a file written by this toolkit).", nameof(architecture));
+        if (given is null && weights?.Architecture is { } weightsArchitecture && SameArchitecture(weightsArchitecture, network) == false)
+            throw new ArgumentException(
+                $"The weights '{weights.DisplayName}' are for {weightsArchitecture}, but the network is {network.Name}. " +
+                "Choose weights of that architecture, or leave the architecture unset to build the weights' own.", nameof(architecture));
+
+        var chosen = (input ?? weights?.Input ?? defaultInput ?? new ImageModelInput()).WithImageSize(imageSize);
+        chosen = chosen.WithChannels(given?.Options.InChannels ?? chosen.Channels);
+        chosen.Validate();
+        if (given is not null)
+            return new NetworkSetup(given, false, chosen, weights, Load(given, weights, loadOptions));
+
+        int classes = numClasses ?? weights?.Content.NumClasses ?? network.NumClasses;
+        var model = ResNetModels.Build(network with { NumClasses = classes, InChannels = chosen.Channels }, seed);
+        try
+        {
+            return new NetworkSetup(model, true, chosen, weights, Load(model, weights, loadOptions));
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static LoadingReport? Load(Models.ResNet model, WeightsSource? weights, WeightsLoadOptions? options) =>
+        weights is null ? null : WeightsLoader.Load(model, weights.Content.Tensors, options, weights.DisplayName);
+
+    /// <summary>Whether a weights' architecture name is the network's; null when the name is not one the zoo knows.</summary>
+    private static bool? SameArchitecture(string weightsArchitecture, ResNetOptions network)
+    {
+        try
+        {
+            return ResNetModels.Options(weightsArchitecture).Name == network.Name;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+}
