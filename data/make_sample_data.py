@@ -7,7 +7,10 @@
 Writes the first TRAIN_PER_CLASS images of each class from the Fashion-MNIST training set to train/<class>/ and the
 first TEST_PER_CLASS images of each class from its test set to test/<class>/, as 28x28 grayscale PNGs named by their
 index in the source file. Deterministic: running it again produces the same files.
+
+Larger slices for benchmarks (not committed): --train-per-class N --test-per-class M --out FOLDER.
 """
+import argparse
 import gzip
 import os
 import struct
@@ -33,14 +36,14 @@ def read_idx(path):
     raise ValueError(f"{path}: not an IDX image or label file (magic {magic})")
 
 
-def export(split, prefix, per_class):
+def export(split, prefix, per_class, target=TARGET):
     images, size = read_idx(os.path.join(SOURCE, f"{prefix}-images-idx3-ubyte.gz"))
     labels, _ = read_idx(os.path.join(SOURCE, f"{prefix}-labels-idx1-ubyte.gz"))
     taken = [0] * len(CLASSES)
     for index, (pixels, label) in enumerate(zip(images, labels)):
         if taken[label] >= per_class:
             continue
-        folder = os.path.join(TARGET, split, CLASSES[label])
+        folder = os.path.join(target, split, CLASSES[label])
         os.makedirs(folder, exist_ok=True)
         Image.frombytes("L", size, pixels).save(os.path.join(folder, f"{index:05d}.png"), optimize=True)
         taken[label] += 1
@@ -50,5 +53,10 @@ def export(split, prefix, per_class):
 
 
 if __name__ == "__main__":
-    export("train", "train", TRAIN_PER_CLASS)
-    export("test", "t10k", TEST_PER_CLASS)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--train-per-class", type=int, default=TRAIN_PER_CLASS)
+    parser.add_argument("--test-per-class", type=int, default=TEST_PER_CLASS)
+    parser.add_argument("--out", default=TARGET)
+    args = parser.parse_args()
+    export("train", "train", args.train_per_class, args.out)
+    export("test", "t10k", args.test_per_class, args.out)

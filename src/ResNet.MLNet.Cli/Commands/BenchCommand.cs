@@ -10,5 +10,6 @@ internal static class BenchCommand
         BenchFeaturizeCommand.Create(),
         BenchTrainCommand.Create(),
         BenchFashionMnistCommand.Create(),
+        BenchPretrainedCommand.Create(),
     };
 }

@@ -1,0 +1,189 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using ResNet.MLNet.Data;
+using ResNet.MLNet.Training;
+using Spectre.Console;
+
+namespace ResNet.MLNet.Cli.Commands;
+
+/// <summary>
+/// <c>resnet-mlnet bench pretrained</c>: what pretrained weights buy on an image folder, in one run. Linear probe
+/// (ML.NET's L-BFGS maximum entropy on the features of the train split, accuracy on the test split) with the toolkit's
+/// featurizer from the weights, from a random initialization, and ML.NET's own <c>DnnFeaturizeImage</c> ResNet-18,
+/// with featurization speed and the cosine similarity of the toolkit's features to ML.NET's; then fine-tuning the same
+/// network from the weights and from scratch with one recipe. A benchmark, not a test: it takes minutes.
+/// </summary>
+internal static class BenchPretrainedCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "Image folder with train/ and test/ class folders.", DefaultValueFactory = _ => "data/fashion-mnist" };
+        var weights = new Option<string>("--weights") { Description = "Pretrained weights (a registry name or a file).", DefaultValueFactory = _ => "resnet18.mlnet_in1k" };
+        var epochs = new Option<int>("--epochs") { Description = "Fine-tuning epochs; 0 skips fine-tuning.", DefaultValueFactory = _ => 5 };
+        var imageSize = new Option<int>("--image-size") { Description = "Fine-tuning input size (the probe uses the weights' own, 224).", DefaultValueFactory = _ => 64 };
+        var lr = new Option<float>("--lr") { Description = "Fine-tuning peak learning rate (AdamW, one-cycle).", DefaultValueFactory = _ => 1e-3f };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object at the end." };
+        var command = new Command("pretrained", "Linear probe and fine-tuning from pretrained weights vs random initialization, and the featurizer vs ML.NET's DnnFeaturizeImage.")
+        {
+            data, weights, epochs, imageSize, lr, json,
+        };
+        command.SetAction(parse => CliOutput.Guard(parse, () =>
+        {
+            var log = parse.InvocationConfiguration.Error;
+            string folder = parse.GetValue(data)!, weightsName = parse.GetValue(weights)!;
+            var ml = new MLContext(seed: 1);
+            var train = ml.Data.LoadImagesFromFolder(folder, new ImageFolderOptions { Split = "train" });
+            var test = ml.Data.LoadImagesFromFolder(folder, new ImageFolderOptions { Split = "test" });
+            var load = BenchSupport.LoadAverage();
+            log.WriteLine($"bench pretrained: {folder}, {train.GetRowCount()} train / {test.GetRowCount()} test images, weights {weightsName}; load {BenchSupport.FormatLoad(load)}");
+
+            var probes = new List<ProbeResult>();
+            var pretrained = ml.Transforms.ResNetFeaturizer("Features", "Image", weightsPath: weightsName);
+            var architecture = WeightsSourceArchitecture(weightsName);
+            probes.Add(Probe(ml, "toolkit featurizer, pretrained", pretrained, train, test, log, out var toolkitFeatures));
+            probes.Add(Probe(ml, "ML.NET DnnFeaturizeImage ResNet-18", MLNetFeaturizer(ml), train, test, log, out var mlnetFeatures));
+            probes.Add(Probe(ml, "toolkit featurizer, random init", ml.Transforms.ResNetFeaturizer(new ResNetFeaturizerOptions
+            {
+                OutputColumnName = "Features", InputColumnName = "Image", Architecture = architecture, ImageSize = 224,
+            }), train, test, log, out _));
+            var cosines = toolkitFeatures.Zip(mlnetFeatures, Cosine).ToList();
+
+            var fineTunes = new List<FineTuneResult>();
+            int epochCount = parse.GetValue(epochs);
+            if (epochCount > 0)
+            {
+                fineTunes.Add(FineTune(ml, $"from {weightsName}", weightsName, architecture, train, test, epochCount, parse.GetValue(imageSize), parse.GetValue(lr), log));
+                fineTunes.Add(FineTune(ml, "from random init", null, architecture, train, test, epochCount, parse.GetValue(imageSize), parse.GetValue(lr), log));
+            }
+
+            var report = new Report(folder, weightsName, Environment.ProcessorCount, BenchSupport.FormatLoad(load), probes,
+                cosines.Count == 0 ? 0 : cosines.Min(), cosines.Count == 0 ? 0 : cosines.Average(), fineTunes);
+            if (parse.GetValue(json))
+                parse.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(report, CliOutput.Json));
+            else
+                Print(CliOutput.Console(parse), report);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static ResNetArchitecture? WeightsSourceArchitecture(string weights)
+    {
+        string? name = Weights.WeightsSource.Resolve(weights).Architecture;
+        return Enum.GetValues<ResNetArchitecture>().Where(a => Models.ResNetModels.Name(a) == name).Select(a => (ResNetArchitecture?)a).FirstOrDefault();
+    }
+
+    /// <summary>ML.NET's documented pipeline: resize to 224 (IsoCrop), pixels 0–255, its ImageNet ResNet-18.</summary>
+    private static IEstimator<ITransformer> MLNetFeaturizer(MLContext ml) =>
+        ml.Transforms.ResizeImages("Resized", 224, 224, "Image")
+            .Append(ml.Transforms.ExtractPixels("Pixels", "Resized"))
+            .Append(ml.Transforms.DnnFeaturizeImage("Features", m => m.ModelSelector.ResNet18(ml, m.OutputColumn, m.InputColumn), "Pixels"));
+
+    private static ProbeResult Probe(MLContext ml, string name, IEstimator<ITransformer> featurizer, IDataView train, IDataView test, TextWriter log,
+        out List<float[]> testFeatures)
+    {
+        var featurize = ml.Transforms.LoadImages("Image", null, "ImagePath").Append(featurizer).Fit(train);
+        var clock = Stopwatch.StartNew();
+        var trainFeatures = ml.Data.Cache(featurize.Transform(train), "Features", "Label");
+        int rows = Count(trainFeatures);
+        var testView = ml.Data.Cache(featurize.Transform(test), "Features", "Label");
+        rows += Count(testView);
+        double imagesPerSecond = rows / clock.Elapsed.TotalSeconds;
+        testFeatures = Features(testView);
+
+        var probe = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy("Label", "Features"));
+        var fitted = probe.Fit(trainFeatures);
+        var metrics = ml.MulticlassClassification.Evaluate(fitted.Transform(testView));
+        foreach (var t in featurize)
+            (t as IDisposable)?.Dispose();
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  probe {name}: accuracy {metrics.MicroAccuracy:F4}, featurized {rows} images at {imagesPerSecond:F1}/s"));
+        return new ProbeResult(name, metrics.MicroAccuracy, metrics.LogLoss, imagesPerSecond);
+    }
+
+    private static FineTuneResult FineTune(MLContext ml, string name, string? weights, ResNetArchitecture? architecture, IDataView train, IDataView test,
+        int epochs, int imageSize, float lr, TextWriter log)
+    {
+        var options = new ResNetClassifierOptions
+        {
+            Architecture = architecture,
+            WeightsPath = weights,
+            Seed = 1,
+            Training = new TrainingOptions { Epochs = epochs, BatchSize = 32, LearningRate = lr, ImageSize = imageSize },
+        };
+        var clock = Stopwatch.StartNew();
+        var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.LoadImages("Image", null, "ImagePath"))
+            .Append(ml.MulticlassClassification.Trainers.ResNetClassifier(options)).Fit(train);
+        double seconds = clock.Elapsed.TotalSeconds;
+        var metrics = ml.MulticlassClassification.Evaluate(model.Transform(test));
+        using var classifier = model.LastTransformer;
+        double epochSeconds = classifier.Training.History.Average(e => e.Seconds);
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  fine-tune {name}: accuracy {metrics.MicroAccuracy:F4} after {epochs} epochs, {epochSeconds:F1} s/epoch"));
+        return new FineTuneResult(name, epochs, imageSize, metrics.MicroAccuracy, metrics.LogLoss, epochSeconds, seconds);
+    }
+
+    private static int Count(IDataView view)
+    {
+        int n = 0;
+        using var cursor = view.GetRowCursor([]);
+        while (cursor.MoveNext())
+            n++;
+        return n;
+    }
+
+    private static List<float[]> Features(IDataView view)
+    {
+        var result = new List<float[]>();
+        using var cursor = view.GetRowCursor([view.Schema["Features"]]);
+        var getter = cursor.GetGetter<VBuffer<float>>(view.Schema["Features"]);
+        VBuffer<float> value = default;
+        while (cursor.MoveNext())
+        {
+            getter(ref value);
+            result.Add(value.DenseValues().ToArray());
+        }
+        return result;
+    }
+
+    private static double Cosine(float[] a, float[] b)
+    {
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            dot += (double)a[i] * b[i];
+            na += (double)a[i] * a[i];
+            nb += (double)b[i] * b[i];
+        }
+        return dot / Math.Sqrt(na * nb);
+    }
+
+    private static void Print(IAnsiConsole console, Report r)
+    {
+        var probes = new Table().Title(Markup.Escape($"linear probe on {r.Data} ({r.Weights}), {r.ProcessorCount} cores, load {r.Load}"));
+        probes.AddColumns("features", "accuracy", "log-loss", "featurize img/s");
+        foreach (var p in r.Probes)
+            probes.AddRow(Markup.Escape(p.Name), F(p.Accuracy, 4), F(p.LogLoss, 3), F(p.ImagesPerSecond, 1));
+        console.Write(probes);
+        console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"toolkit vs ML.NET features on the test split: cosine min {r.CosineMin:F6}, mean {r.CosineMean:F6}"));
+        if (r.FineTunes.Count == 0)
+            return;
+        var tunes = new Table().Title("fine-tuning, same recipe");
+        tunes.AddColumns("start", "epochs", "size", "accuracy", "log-loss", "s/epoch");
+        foreach (var f in r.FineTunes)
+            tunes.AddRow(Markup.Escape(f.Name), f.Epochs.ToString(CultureInfo.InvariantCulture), f.ImageSize.ToString(CultureInfo.InvariantCulture),
+                F(f.Accuracy, 4), F(f.LogLoss, 3), F(f.SecondsPerEpoch, 1));
+        console.Write(tunes);
+    }
+
+    private static string F(double value, int digits) => value.ToString("F" + digits, CultureInfo.InvariantCulture);
+
+    private sealed record ProbeResult(string Name, double Accuracy, double LogLoss, double ImagesPerSecond);
+
+    private sealed record FineTuneResult(string Name, int Epochs, int ImageSize, double Accuracy, double LogLoss, double SecondsPerEpoch, double Seconds);
+
+    private sealed record Report(string Data, string Weights, int ProcessorCount, string Load, IReadOnlyList<ProbeResult> Probes, double CosineMin,
+        double CosineMean, IReadOnlyList<FineTuneResult> FineTunes);
+}

@@ -1,0 +1,55 @@
+using Microsoft.ML;
+using ResNet.MLNet.Data;
+using ResNet.MLNet.Tests.TestSupport;
+using Xunit.Abstractions;
+
+namespace ResNet.MLNet.Tests.MLNet;
+
+/// <summary>
+/// The featurizer with <c>resnet18.mlnet_in1k</c> (ML.NET's ImageNet ResNet-18, imported from its ONNX graph into the
+/// toolkit's torchvision-layout network) against ML.NET's own <c>DnnFeaturizeImage</c> on the same images.
+/// </summary>
+public class PretrainedFeaturizerTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void MLNet_ResNet18_weights_give_DnnFeaturizeImages_features()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = ImageFolder.List(Repo.SampleData, new ImageFolderOptions { Split = "test" }).Where((_, i) => i % 2 == 0).ToList();
+        var images = ml.Data.LoadImageRows(rows);
+
+        // ML.NET's documented DnnFeaturizeImage pipeline: resize to 224 (IsoCrop), pixels 0-255, its ResNet-18.
+        var reference = ml.Transforms.LoadImages("Image", null, "ImagePath")
+            .Append(ml.Transforms.ResizeImages("Resized", 224, 224, "Image"))
+            .Append(ml.Transforms.ExtractPixels("Pixels", "Resized"))
+            .Append(ml.Transforms.DnnFeaturizeImage("Reference", m => m.ModelSelector.ResNet18(ml, m.OutputColumn, m.InputColumn), "Pixels"))
+            .Fit(images);
+        var expected = ResNetFeaturizerTests.Features(reference.Transform(images), "Reference");
+
+        var featurizer = ml.Transforms.LoadImages("Image", null, "ImagePath")
+            .Append(ml.Transforms.ResNetFeaturizer("Features", "Image", weightsPath: "resnet18.mlnet_in1k")).Fit(images);
+        using var transformer = featurizer.LastTransformer;
+        var actual = ResNetFeaturizerTests.Features(featurizer.Transform(images), "Features");
+
+        Assert.True(transformer.IsPretrained);
+        Assert.Equal("resnet18", transformer.LoadingReport!.Model);
+        Assert.Equal("resnet18.mlnet_in1k", transformer.Weights!.Name);
+        Assert.Equal(512, transformer.OutputSize);
+        Assert.Equal(expected.Count, actual.Count);
+        var cosines = expected.Zip(actual, Cosine).ToList();
+        output.WriteLine($"{cosines.Count} images: cosine min {cosines.Min():F6}, mean {cosines.Average():F6}");
+        Assert.True(cosines.Min() >= 0.999, $"minimum cosine similarity {cosines.Min():F6}");
+    }
+
+    internal static double Cosine(float[] a, float[] b)
+    {
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            dot += (double)a[i] * b[i];
+            na += (double)a[i] * a[i];
+            nb += (double)b[i] * b[i];
+        }
+        return dot / Math.Sqrt(na * nb);
+    }
+}
