@@ -199,6 +199,8 @@ internal static class OnnxModelReader
             throw r.Error("not an ONNX model: no graph (ModelProto field 7)");
         if (irVersion <= 0)
             throw r.Error($"not an ONNX model: IR version {irVersion}");
+        if (opset <= 0) // required by the spec; its absence also gives away a file cut right after the graph
+            throw r.Error("not a complete ONNX model: no opset import for the default domain");
         var (nodes, initializers, inputs, outputs) = ReadGraph(graph, source);
         return new OnnxModelInfo(source, irVersion, producer, producerVersion, opset, nodes, initializers, inputs, outputs);
     }

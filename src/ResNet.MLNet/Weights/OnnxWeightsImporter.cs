@@ -233,7 +233,7 @@ public static class OnnxWeightsImporter
                     var bias = SingleUser(user.Outputs[0]) is { OpType: "Add" } add ? add : null;
                     string? biasName = bias?.Inputs.FirstOrDefault(i => i != user.Outputs[0] && model.Initializers.ContainsKey(i));
                     if (bias is not null && biasName is not null)
-                        visited.Add(bias.Index);
+                        Visit(bias);
                     Classifier(user, h, features, transposed: true, biasName);
                     break;
                 default:
@@ -244,7 +244,7 @@ public static class OnnxWeightsImporter
         /// <summary>fc.weight [classes, features] and fc.bias from a Gemm or MatMul whose weight is [features, classes] when <paramref name="transposed"/>.</summary>
         private void Classifier(OnnxNodeInfo node, string input, long features, bool transposed, string? biasName)
         {
-            visited.Add(node.Index);
+            Visit(node);
             if (node.Inputs.Count < 2 || node.Inputs[0] != input)
                 throw Mismatch(node, $"fc applied to '{input}'", $"inputs {string.Join(", ", node.Inputs.Select(i => $"'{i}'"))}");
             var weight = Initializer(node, 1, "fc.weight");
@@ -272,7 +272,7 @@ public static class OnnxWeightsImporter
         /// </summary>
         private string ConvAndNorm(OnnxNodeInfo conv, string key, string norm, int kernel, int stride, bool grouped, string input)
         {
-            visited.Add(conv.Index);
+            Visit(conv);
             if (conv.Inputs.Count < 2 || conv.Inputs[0] != input)
                 throw Mismatch(conv, $"{key}: a convolution of '{input}'", $"inputs {string.Join(", ", conv.Inputs.Select(i => $"'{i}'"))}");
             var weight = Initializer(conv, 1, key + ".weight");
@@ -314,7 +314,7 @@ public static class OnnxWeightsImporter
             }
             else
             {
-                visited.Add(bn.Index);
+                Visit(bn);
                 if (bn.Inputs.Count != 5 || bn.Int("spatial", 1) != 1 || bn.Int("training_mode", 0) != 0)
                     throw Mismatch(bn, $"{norm}: an inference BatchNormalization (5 inputs, spatial 1)", $"{bn.Inputs.Count} inputs, spatial {bn.Int("spatial", 1)}, training_mode {bn.Int("training_mode", 0)}");
                 scale = Vector(bn, bn.Inputs[1], outChannels, norm + ".weight");
@@ -376,9 +376,16 @@ public static class OnnxWeightsImporter
         /// <summary>The only user of <paramref name="value"/>, the node passed through, with the value's channel count carried to its output.</summary>
         private string Pass(OnnxNodeInfo node, string value)
         {
-            visited.Add(node.Index);
+            Visit(node);
             channels[node.Outputs[0]] = channels.GetValueOrDefault(value);
             return node.Outputs[0];
+        }
+
+        /// <summary>Marks a node mapped; a node reached twice means a cycle, which a well-formed graph cannot have (and which would loop the walk).</summary>
+        private void Visit(OnnxNodeInfo node)
+        {
+            if (!visited.Add(node.Index))
+                throw Mismatch(node, "each node reached once", "a node reached a second time (the graph has a cycle)");
         }
 
         /// <summary>The single user of <paramref name="value"/>, which must be a <paramref name="opType"/> node (<paramref name="expected"/> in errors).</summary>
