@@ -250,6 +250,49 @@ public class OnnxWeightsImporterTests(ITestOutputHelper output)
         Assert.Equal(NamedTensor.FromModel(model).Select(t => t.Name), content.Tensors.Select(t => t.Name));
     }
 
+    [Theory]
+    [InlineData("MatMul and Add")]
+    [InlineData("Gemm with transB 0")]
+    public void Should_read_the_classifier_from_other_linear_forms(string form)
+    {
+        using var model = ResNetModels.Build(RoundTrips["resnet50 (narrow)"] with { NumClasses = 7 }, Seed);
+        var onnx = ResNetOnnx.BuildModel(model, new OnnxExportOptions { Normalization = null });
+        var gemm = onnx.Graph.Nodes.Single(n => n.OpType == "Gemm");
+        var weight = onnx.Graph.Initializers.Single(t => t.Name == gemm.Inputs[1]);
+        // The (classes, features) weight as the (features, classes) matrix both forms multiply by.
+        float[] w = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(weight.RawData).ToArray();
+        long classes = weight.Dims[0], features = weight.Dims[1];
+        float[] transposed = new float[w.Length];
+        for (long r = 0; r < classes; r++)
+        {
+            for (long c = 0; c < features; c++)
+                transposed[c * classes + r] = w[r * features + c];
+        }
+        var weightT = OnnxTensor.Floats("fc.weight_t", [features, classes], transposed);
+        OnnxNode[] head = form == "MatMul and Add"
+            ? [new OnnxNode("MatMul", "fc.matmul", [gemm.Inputs[0], weightT.Name], ["fc.matmul"], []),
+               new OnnxNode("Add", "fc.add", ["fc.matmul", gemm.Inputs[2]], gemm.Outputs, [])]
+            : [gemm with { Inputs = [gemm.Inputs[0], weightT.Name, gemm.Inputs[2]], Attributes = [OnnxAttribute.Int("transB", 0)] }];
+        var graph = onnx.Graph with
+        {
+            Nodes = [.. onnx.Graph.Nodes.TakeWhile(n => n != gemm), .. head, .. onnx.Graph.Nodes.SkipWhile(n => n != gemm).Skip(1)],
+            Initializers = [.. onnx.Graph.Initializers.Where(t => t != weight), weightT],
+        };
+        using var stream = new MemoryStream();
+        (onnx with { Graph = graph }).WriteTo(stream);
+
+        var content = OnnxWeightsImporter.Read(stream.ToArray(), form + ".onnx");
+
+        var expected = NamedTensor.FromModel(model);
+        Assert.Equal(expected.Select(t => t.Name), content.Tensors.Select(t => t.Name));
+        foreach (string key in new[] { "fc.weight", "fc.bias" })
+        {
+            var (e, a) = (expected.Single(t => t.Name == key), content.Tensors.Single(t => t.Name == key));
+            Assert.Equal(e.Shape, a.Shape);
+            AssertClose.Relative(e.ToArray<float>(), a.ToArray<float>(), 1e-7);
+        }
+    }
+
     private static OnnxNode WithStride(OnnxNode node, long stride) =>
         node with { Attributes = node.Attributes.Select(a => a.Name == "strides" ? OnnxAttribute.Ints("strides", stride, stride) : a).ToArray() };
 
