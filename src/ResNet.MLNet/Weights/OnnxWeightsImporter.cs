@@ -104,10 +104,9 @@ public static class OnnxWeightsImporter
             int stage = 0, index = 0;
             while (!IsPooling(h))
             {
-                bool projection = Block(h, Math.Max(stage, 1), index + 1, out var blockEnd, peekOnly: true);
-                (stage, index) = stage == 0 || projection ? (stage + 1, 0) : (stage, index + 1);
-                Block(h, stage, index, out blockEnd, peekOnly: false);
-                h = blockEnd;
+                var (main, shortcut) = BlockEntry(h, stage == 0 ? "layer1.0" : $"layer{stage}.{index + 1} or layer{stage + 1}.0");
+                (stage, index) = stage == 0 || shortcut is not null ? (stage + 1, 0) : (stage, index + 1);
+                h = Block(h, $"layer{stage}.{index}", stride: stage > 1 && index == 0 ? 2 : 1, main, shortcut);
             }
             if (stage == 0)
                 throw Error("the graph has no residual blocks between the stem and the pooling");
@@ -120,10 +119,10 @@ public static class OnnxWeightsImporter
             consumers.GetValueOrDefault(h) is [{ OpType: "GlobalAveragePool" or "AveragePool" }];
 
         /// <summary>
-        /// One residual block starting at <paramref name="x"/>: the main branch's convolutions, the shortcut, the Add and its ReLU.
-        /// With <paramref name="peekOnly"/> only tells whether the shortcut is a convolution; otherwise checks and emits it.
+        /// The two users of a block's input <paramref name="x"/>: the main branch's first Conv, and the shortcut Conv (whose
+        /// output, through its BatchNormalization, feeds an Add) or null when the Add takes <paramref name="x"/> itself.
         /// </summary>
-        private bool Block(string x, int stage, int index, out string output, bool peekOnly)
+        private (OnnxNodeInfo Main, OnnxNodeInfo? Shortcut) BlockEntry(string x, string expected)
         {
             var users = consumers.GetValueOrDefault(x) ?? [];
             var convs = users.Where(n => n.OpType == "Conv").ToList();
@@ -138,17 +137,20 @@ public static class OnnxWeightsImporter
                     ? $"the value '{x}' is used by no node"
                     : $"the value '{x}' feeds {users.Count} node(s): {string.Join("; ", users)}";
                 throw first is null
-                    ? Error($"expected layer{stage}.{index}, a residual block (a main-branch Conv and a shortcut to an Add) or the final pooling; {got}")
-                    : Mismatch(first, $"layer{stage}.{index}, a residual block (a main-branch Conv and a shortcut to an Add) or the final pooling", got);
+                    ? Error($"expected {expected}, a residual block (a main-branch Conv and a shortcut to an Add) or the final pooling; {got}")
+                    : Mismatch(first, $"{expected}, a residual block (a main-branch Conv and a shortcut to an Add) or the final pooling", got);
             }
-            output = "";
-            if (peekOnly)
-                return shortcut is not null;
+            return (main!, shortcut);
+        }
 
-            string prefix = $"layer{stage}.{index}";
-            int stride = stage > 1 && index == 0 ? 2 : 1;
+        /// <summary>
+        /// Checks and emits the block <paramref name="prefix"/> (<c>layer2.0</c>) from <paramref name="x"/>: the main branch's
+        /// convolutions up to the Add, the shortcut, the Add and its ReLU; returns the ReLU's output.
+        /// </summary>
+        private string Block(string x, string prefix, int stride, OnnxNodeInfo main, OnnxNodeInfo? shortcut)
+        {
             // The main branch: Conv, [BatchNormalization], then ReLU and the next Conv, up to the Add.
-            var branch = new List<OnnxNodeInfo> { main! };
+            var branch = new List<OnnxNodeInfo> { main };
             OnnxNodeInfo next;
             while (true)
             {
@@ -161,7 +163,7 @@ public static class OnnxWeightsImporter
                 branch.Add(Next(next.Outputs[0], "Conv", $"{prefix}.conv{branch.Count + 1}"));
             }
             if (mainConvs == 0 && branch.Count < 2)
-                throw Mismatch(main!, $"{prefix}: 2 (basic) or 3 (bottleneck) convolutions on the main branch", $"{branch.Count}");
+                throw Mismatch(main, $"{prefix}: 2 (basic) or 3 (bottleneck) convolutions on the main branch", $"{branch.Count}");
             if (mainConvs == 0)
                 mainConvs = branch.Count;
             else if (branch.Count != mainConvs)
@@ -182,15 +184,14 @@ public static class OnnxWeightsImporter
             if (shortcut is not null)
                 residual = ConvAndNorm(shortcut, $"{prefix}.downsample.0", $"{prefix}.downsample.1", kernel: 1, stride, grouped: false, input: x);
             else if (stride != 1)
-                throw Mismatch(main!, $"{prefix}: a strided block with a 1x1 convolution on its shortcut", "an identity shortcut");
+                throw Mismatch(main, $"{prefix}: a strided block with a 1x1 convolution on its shortcut", "an identity shortcut");
 
             if (!(next.Inputs.Count == 2 && (next.Inputs[0] == h && next.Inputs[1] == residual || next.Inputs[0] == residual && next.Inputs[1] == h)))
                 throw Mismatch(next, $"{prefix}: the Add of '{h}' and '{residual}'", $"the Add of {string.Join(" and ", next.Inputs.Select(i => $"'{i}'"))}");
             if (channels[h] != channels[residual])
                 throw Mismatch(next, $"{prefix}: an Add of equal channel counts", $"{channels[h]} and {channels[residual]}");
             h = Pass(next, h);
-            output = Pass(Next(h, "Relu", $"{prefix}: the ReLU after the block's Add"), h);
-            return shortcut is not null;
+            return Pass(Next(h, "Relu", $"{prefix}: the ReLU after the block's Add"), h);
         }
 
         /// <summary>The pooling, then an optional classifier behind Flatten / Reshape / Squeeze.</summary>
