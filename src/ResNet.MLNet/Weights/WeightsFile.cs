@@ -1,9 +1,10 @@
 namespace ResNet.MLNet.Weights;
 
 /// <summary>
-/// The format-agnostic front door for weight files. <see cref="Read(string)"/> recognizes the format by its first bytes
-/// (zip: <c>torch.save</c>; a pickle: legacy <c>torch.save</c>; a length and <c>{</c>: safetensors; anything else
-/// is tried as TorchSharp's format, which has no magic); <see cref="Write"/> chooses it by extension.
+/// The format-agnostic front door for weight files. <see cref="Read(string)"/> takes <c>.onnx</c> files for ONNX (which
+/// has no magic number) and recognizes the others by their first bytes (zip: <c>torch.save</c>; a pickle: legacy
+/// <c>torch.save</c>; a length and <c>{</c>: safetensors; anything else is tried as TorchSharp's format, which has no
+/// magic either); <see cref="Write"/> chooses the format by extension.
 /// </summary>
 public static class WeightsFile
 {
@@ -13,12 +14,17 @@ public static class WeightsFile
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
     public static WeightsFileContent Read(string path) => Open(path, Read);
 
-    /// <summary>Reads any supported weight file from a seekable stream; <paramref name="source"/> names it in error messages.</summary>
+    /// <summary>
+    /// Reads any supported weight file from a seekable stream; <paramref name="source"/> names it in error messages, and
+    /// when it ends in <c>.onnx</c> the stream is imported as ONNX (<see cref="OnnxWeightsImporter"/>, default options).
+    /// </summary>
     /// <exception cref="InvalidDataException">See <see cref="Read(string)"/>.</exception>
     /// <exception cref="UnsafePickleException">See <see cref="Read(string)"/>.</exception>
     public static WeightsFileContent Read(Stream stream, string source)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        if (IsOnnx(source))
+            return OnnxWeightsImporter.Read(ReadAllBytes(stream, source), source);
         var format = Detect(stream);
         try
         {
@@ -36,10 +42,15 @@ public static class WeightsFile
         }
     }
 
-    /// <summary>The format a file's first bytes announce; <see cref="WeightsFormat.TorchSharp"/> when none does.</summary>
+    /// <summary>
+    /// <see cref="WeightsFormat.Onnx"/> for a <c>.onnx</c> path; otherwise the format a file's first bytes announce,
+    /// <see cref="WeightsFormat.TorchSharp"/> when none does.
+    /// </summary>
     public static WeightsFormat Detect(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        if (IsOnnx(path))
+            return WeightsFormat.Onnx;
         using var stream = File.OpenRead(path);
         return Detect(stream);
     }
@@ -108,9 +119,12 @@ public static class WeightsFile
                 TorchSharpFormat.Write(path, tensors);
                 break;
             default:
-                throw new ArgumentException("The legacy torch.save format is read only; write WeightsFormat.PyTorch instead.", nameof(format));
+                throw new ArgumentException($"The {(format == WeightsFormat.Onnx ? "ONNX" : "legacy torch.save")} format is read only here; write WeightsFormat.PyTorch or SafeTensors instead.", nameof(format));
         }
     }
+
+    /// <summary>Whether a path names an ONNX file: ONNX has no magic number, so the extension decides.</summary>
+    internal static bool IsOnnx(string path) => Path.GetExtension(path).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Opens <paramref name="path"/> and reads it with a stream reader that names the file in its errors.</summary>
     internal static WeightsFileContent Open(string path, Func<Stream, string, WeightsFileContent> read)

@@ -11,6 +11,11 @@ public enum WeightsFormat
     SafeTensors,
     /// <summary>TorchSharp's <c>Module.save</c> format, usually <c>.dat</c> or <c>.bin</c>.</summary>
     TorchSharp,
+    /// <summary>
+    /// An ONNX model (<c>.onnx</c>) whose graph is a ResNet, imported by <see cref="OnnxWeightsImporter"/>; read only,
+    /// recognized by its extension (ONNX has no magic number).
+    /// </summary>
+    Onnx,
 }
 
 /// <summary>What a weight file holds: its format, its tensors in file order and its string metadata.</summary>
