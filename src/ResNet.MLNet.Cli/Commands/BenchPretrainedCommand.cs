@@ -44,13 +44,14 @@ internal static class BenchPretrainedCommand
             var probes = new List<ProbeResult>();
             var pretrained = ml.Transforms.ResNetFeaturizer("Features", "Image", weightsPath: weightsName);
             var architecture = WeightsSourceArchitecture(weightsName);
-            probes.Add(Probe(ml, "toolkit featurizer, pretrained", pretrained, train, test, log, out var toolkitFeatures));
-            probes.Add(Probe(ml, "ML.NET DnnFeaturizeImage ResNet-18", MLNetFeaturizer(ml), train, test, log, out var mlnetFeatures));
+            probes.Add(Probe(ml, "toolkit featurizer, pretrained", pretrained, train, test, log, out var toolkitFeatures, out var probe));
+            probes.Add(Probe(ml, "ML.NET DnnFeaturizeImage ResNet-18", MLNetFeaturizer(ml), train, test, log, out var mlnetFeatures, out _));
             probes.Add(Probe(ml, "toolkit featurizer, random init", ml.Transforms.ResNetFeaturizer(new ResNetFeaturizerOptions
             {
                 OutputColumnName = "Features", InputColumnName = "Image", Architecture = architecture, ImageSize = 224,
-            }), train, test, log, out _));
+            }), train, test, log, out _, out _));
             var cosines = toolkitFeatures.Zip(mlnetFeatures, Cosine).ToList();
+            var fidelity = Fidelity(ml, weightsName, ImageFolder.List(folder, new ImageFolderOptions { Split = "test" }), toolkitFeatures, probe, log);
 
             var fineTunes = new List<FineTuneResult>();
             int epochCount = parse.GetValue(epochs);
@@ -61,7 +62,7 @@ internal static class BenchPretrainedCommand
             }
 
             var report = new Report(folder, weightsName, Environment.ProcessorCount, BenchSupport.FormatLoad(load), probes,
-                cosines.Count == 0 ? 0 : cosines.Min(), cosines.Count == 0 ? 0 : cosines.Average(), fineTunes);
+                cosines.Count == 0 ? 0 : cosines.Min(), cosines.Count == 0 ? 0 : cosines.Average(), fidelity, fineTunes);
             if (parse.GetValue(json))
                 parse.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(report, CliOutput.Json));
             else
@@ -84,7 +85,7 @@ internal static class BenchPretrainedCommand
             .Append(ml.Transforms.DnnFeaturizeImage("Features", m => m.ModelSelector.ResNet18(ml, m.OutputColumn, m.InputColumn), "Pixels"));
 
     private static ProbeResult Probe(MLContext ml, string name, IEstimator<ITransformer> featurizer, IDataView train, IDataView test, TextWriter log,
-        out List<float[]> testFeatures)
+        out List<float[]> testFeatures, out ITransformer probe)
     {
         var featurize = ml.Transforms.LoadImages("Image", null, "ImagePath").Append(featurizer).Fit(train);
         var clock = Stopwatch.StartNew();
@@ -95,13 +96,69 @@ internal static class BenchPretrainedCommand
         double imagesPerSecond = rows / clock.Elapsed.TotalSeconds;
         testFeatures = Features(testView);
 
-        var probe = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy("Label", "Features"));
-        var fitted = probe.Fit(trainFeatures);
-        var metrics = ml.MulticlassClassification.Evaluate(fitted.Transform(testView));
+        probe = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy("Label", "Features"))
+            .Fit(trainFeatures);
+        var metrics = ml.MulticlassClassification.Evaluate(probe.Transform(testView));
         foreach (var t in featurize)
             (t as IDisposable)?.Dispose();
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  probe {name}: accuracy {metrics.MicroAccuracy:F4}, featurized {rows} images at {imagesPerSecond:F1}/s"));
         return new ProbeResult(name, metrics.MicroAccuracy, metrics.LogLoss, imagesPerSecond);
+    }
+
+    /// <summary>
+    /// Preprocessing fidelity: the same network and weights fed by the ML.NET pipeline (ML.NET's resize) and by
+    /// torchvision's exact preprocessing (antialiased bilinear resize of the shorter side, centre crop; <see cref="ImagePreprocessing"/>):
+    /// cosine of the embeddings and agreement of the probe's top-1 on them.
+    /// </summary>
+    private static FidelityResult Fidelity(MLContext ml, string weights, IReadOnlyList<ImageFolderEntry> images, List<float[]> pipelineFeatures,
+        ITransformer probe, TextWriter log)
+    {
+        var setup = NetworkSetup.Create(null, null, weights, null, null, null, seed: 0, defaultArchitecture: null);
+        using var model = setup.Model;
+        model.eval();
+        var torchvisionInput = setup.Input with { Interpolation = ImageInterpolation.Bilinear };
+        var exact = new List<float[]>();
+        using (TorchSharp.torch.no_grad())
+        {
+            foreach (var image in images)
+            {
+                using var scope = TorchSharp.torch.NewDisposeScope();
+                var pixels = ImagePreprocessing.Load(image.ImagePath, torchvisionInput);
+                using var x = TorchSharp.torch.tensor(pixels.ToArray(), [1, pixels.Channels, pixels.Height, pixels.Width]);
+                exact.Add(model.ForwardEmbedding(x).data<float>().ToArray());
+            }
+        }
+        var cosines = pipelineFeatures.Zip(exact, Cosine).ToList();
+        var a = Predictions(ml, probe, pipelineFeatures, images);
+        var b = Predictions(ml, probe, exact, images);
+        double agreement = a.Zip(b).Count(p => p.First == p.Second) / (double)a.Count;
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  preprocessing fidelity on {images.Count} images: cosine min {cosines.Min():F4} mean {cosines.Average():F4}, probe top-1 agreement {agreement:P1}"));
+        return new FidelityResult(images.Count, cosines.Min(), cosines.Average(), agreement);
+    }
+
+    private static List<uint> Predictions(MLContext ml, ITransformer probe, List<float[]> features, IReadOnlyList<ImageFolderEntry> images)
+    {
+        var definition = SchemaDefinition.Create(typeof(FeatureRow));
+        definition[nameof(FeatureRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, features[0].Length);
+        var view = ml.Data.LoadFromEnumerable(features.Zip(images, (f, i) => new FeatureRow { Features = f, Label = i.Label }), definition);
+        var scored = probe.Transform(view);
+        var result = new List<uint>();
+        using var cursor = scored.GetRowCursor([scored.Schema["PredictedLabel"]]);
+        var getter = cursor.GetGetter<uint>(scored.Schema["PredictedLabel"]);
+        uint value = 0;
+        while (cursor.MoveNext())
+        {
+            getter(ref value);
+            result.Add(value);
+        }
+        return result;
+    }
+
+    private sealed class FeatureRow
+    {
+        public float[] Features { get; set; } = [];
+        public string Label { get; set; } = "";
     }
 
     private static FineTuneResult FineTune(MLContext ml, string name, string? weights, ResNetArchitecture? architecture, IDataView train, IDataView test,
@@ -168,6 +225,8 @@ internal static class BenchPretrainedCommand
             probes.AddRow(Markup.Escape(p.Name), F(p.Accuracy, 4), F(p.LogLoss, 3), F(p.ImagesPerSecond, 1));
         console.Write(probes);
         console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"toolkit vs ML.NET features on the test split: cosine min {r.CosineMin:F6}, mean {r.CosineMean:F6}"));
+        console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ML.NET pipeline vs torchvision's exact preprocessing, same weights ({r.Fidelity.Images} images): cosine min {r.Fidelity.CosineMin:F4}, mean {r.Fidelity.CosineMean:F4}; probe top-1 agreement {r.Fidelity.Top1Agreement:P1}"));
         if (r.FineTunes.Count == 0)
             return;
         var tunes = new Table().Title("fine-tuning, same recipe");
@@ -184,6 +243,8 @@ internal static class BenchPretrainedCommand
 
     private sealed record FineTuneResult(string Name, int Epochs, int ImageSize, double Accuracy, double LogLoss, double SecondsPerEpoch, double Seconds);
 
+    private sealed record FidelityResult(int Images, double CosineMin, double CosineMean, double Top1Agreement);
+
     private sealed record Report(string Data, string Weights, int ProcessorCount, string Load, IReadOnlyList<ProbeResult> Probes, double CosineMin,
-        double CosineMean, IReadOnlyList<FineTuneResult> FineTunes);
+        double CosineMean, FidelityResult Fidelity, IReadOnlyList<FineTuneResult> FineTunes);
 }

@@ -18,7 +18,8 @@ public static class ImagePreprocessing
         int scaled = input.ScaledSize;
         var resized = input.ResizeMode == ImageResizeMode.Stretch ? image.Resize(scaled, scaled) : image.ResizeShorterSide(scaled);
         var cropped = resized.CenterCrop(input.ImageSize, input.ImageSize);
-        return (input.Channels == 1 ? cropped.ToGrayscale() : cropped).Normalize(input.Mean, input.Std);
+        var image3 = input.Channels == 1 ? cropped.ToGrayscale() : cropped;
+        return input.MeanImage is { } meanImage ? image3.Normalize(meanImage, input.Std) : image3.Normalize(input.Mean, input.Std);
     }
 
     /// <summary>Decodes <paramref name="path"/> (see <see cref="ImageTensor.Load"/>) and applies <paramref name="input"/>.</summary>

@@ -175,24 +175,26 @@ public sealed class ImageTensor
     }
 
     /// <summary>
-    /// <c>(x - mean[c]) / std[c]</c> per channel, in float as torchvision's <c>normalize</c>.
+    /// <c>(x - mean[c]) / std[c]</c> per channel, in float as torchvision's <c>normalize</c>; with one mean per value
+    /// (a mean image, planar), <c>(x - mean[i]) / std[c]</c>.
     /// </summary>
     /// <exception cref="ArgumentException">The counts differ from <see cref="Channels"/> or a std is not positive.</exception>
     public ImageTensor Normalize(IReadOnlyList<float> mean, IReadOnlyList<float> std)
     {
         ArgumentNullException.ThrowIfNull(mean);
         ArgumentNullException.ThrowIfNull(std);
-        if (mean.Count != Channels || std.Count != Channels)
-            throw new ArgumentException($"Normalization needs one mean and one std per channel ({Channels}); got {mean.Count} and {std.Count}.", nameof(mean));
+        int plane = Height * Width;
+        bool perPixel = mean.Count == data.Length && mean.Count != Channels;
+        if ((mean.Count != Channels && !perPixel) || std.Count != Channels)
+            throw new ArgumentException($"Normalization needs one mean (or one per pixel, {data.Length}) and one std per channel ({Channels}); got {mean.Count} and {std.Count}.", nameof(mean));
         if (std.Any(s => !(s > 0)))
             throw new ArgumentException($"Every std must be positive; got {string.Join(", ", std)}.", nameof(std));
         var result = new float[data.Length];
-        int plane = Height * Width;
         for (int c = 0; c < Channels; c++)
         {
-            float m = mean[c], s = std[c];
+            float s = std[c];
             for (int i = c * plane; i < (c + 1) * plane; i++)
-                result[i] = (data[i] - m) / s;
+                result[i] = (data[i] - mean[perPixel ? i : c]) / s;
         }
         return new ImageTensor(Channels, Height, Width, result);
     }

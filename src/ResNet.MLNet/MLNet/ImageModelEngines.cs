@@ -63,7 +63,7 @@ internal static class ImageModelEngines
                 ResNetOnnx.Export(model, stream, new OnnxExportOptions
                 {
                     Output = kind.Value,
-                    Normalization = new InputNormalization(spec.Input.Mean, spec.Input.Std),
+                    Normalization = new InputNormalization(spec.Input.Mean, spec.Input.Std) { MeanImage = spec.Input.MeanImage },
                     InputName = pixels,
                     OutputName = outputColumn,
                     ImageHeight = spec.Input.ImageSize,

@@ -68,7 +68,8 @@ public sealed class ResNetClassifierTrainer : IEstimator<ResNetClassifierTransfo
                 MLContextEnvironment.Warning(catalog, Component,
                     $"{setup.Model.Options.Name} trains from a random initialization (WeightsPath is not set): this is not transfer learning. " +
                     "Set WeightsPath to a registry name such as resnet18.mlnet_in1k or resnet50.tv2_in1k for pretrained weights.");
-            var modelInput = setup.Input with { ClassNames = classes };
+            // Fine-tuning adapts the network to per-channel normalization: a weights' mean image (ML.NET's) is not carried on.
+            var modelInput = setup.Input with { ClassNames = classes, MeanImage = null };
             using var data = LoadDataset(ml, input, modelInput, classes, "training");
             var (train, validation) = SplitValidation(ml, data, modelInput, classes, seed);
             try

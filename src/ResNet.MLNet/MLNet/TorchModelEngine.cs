@@ -43,7 +43,9 @@ internal sealed class TorchModelEngine : IBatchModel
         this.device = device;
         int channels = model.Options.InChannels, imageSize = input.ImageSize;
         imageShape = [channels, imageSize, imageSize];
-        mean = tensor(input.Mean.ToArray(), device: device).reshape(1, channels, 1, 1);
+        mean = input.MeanImage is { } image
+            ? tensor(image.ToArray(), device: device).reshape(1, channels, imageSize, imageSize)
+            : tensor(input.Mean.ToArray(), device: device).reshape(1, channels, 1, 1);
         std = tensor(input.Std.ToArray(), device: device).reshape(1, channels, 1, 1);
         InputLength = channels * imageSize * imageSize;
         OutputLength = (int)OutputShape(model, imageSize, output, stage).Aggregate(1L, (a, b) => a * b);

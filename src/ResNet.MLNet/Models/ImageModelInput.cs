@@ -71,6 +71,14 @@ public sealed record ImageModelInput
     /// <summary>Per-channel standard deviation the centred pixels are divided by, one per channel, positive. Default ImageNet's.</summary>
     public IReadOnlyList<float> Std { get; init; } = ImageNetStd;
 
+    /// <summary>
+    /// A per-pixel mean (channels x <see cref="ImageSize"/> x <see cref="ImageSize"/>, planar RGB, in [0, 1]) subtracted
+    /// instead of <see cref="Mean"/>, for weights trained that way (ML.NET's ResNet-18 subtracts a mean image). Null (the
+    /// default) for a per-channel mean. It belongs to one input size: <see cref="WithImageSize"/> and
+    /// <see cref="WithChannels"/> drop it (keeping <see cref="Mean"/>, its channel averages), and file metadata does not store it.
+    /// </summary>
+    public IReadOnlyList<float>? MeanImage { get; init; }
+
     /// <summary>Class names of the head, in class-index order; null when unknown or when there is no head.</summary>
     public IReadOnlyList<string>? ClassNames { get; init; }
 
@@ -88,6 +96,7 @@ public sealed record ImageModelInput
         return this with
         {
             ImageSize = size,
+            MeanImage = null,
             ResizeSize = ResizeSize is int resize ? (int)Math.Round((double)size * resize / ImageSize, MidpointRounding.AwayFromZero) : null,
         };
     }
@@ -104,9 +113,9 @@ public sealed record ImageModelInput
             return this;
         return (channels, Mean.Count) switch
         {
-            (1, 3) => this with { Channels = 1, Mean = [Weighted(Mean)], Std = [Weighted(Std)] },
-            (3, 1) => this with { Channels = 3, Mean = [Mean[0], Mean[0], Mean[0]], Std = [Std[0], Std[0], Std[0]] },
-            _ when Mean.Count == channels => this with { Channels = channels },
+            (1, 3) => this with { Channels = 1, Mean = [Weighted(Mean)], Std = [Weighted(Std)], MeanImage = null },
+            (3, 1) => this with { Channels = 3, Mean = [Mean[0], Mean[0], Mean[0]], Std = [Std[0], Std[0], Std[0]], MeanImage = null },
+            _ when Mean.Count == channels => this with { Channels = channels, MeanImage = Channels == channels ? MeanImage : null },
             _ => throw new ArgumentException($"A preprocessing with {Mean.Count} channel statistics cannot feed a network with {channels} input channels.", nameof(channels)),
         };
     }
@@ -128,6 +137,8 @@ public sealed record ImageModelInput
             throw new ArgumentException($"{name}.{nameof(Mean)} must hold one finite value per channel ({Channels}); got [{Format(Mean)}].", nameof(Mean));
         if (Std is null || Std.Count != Channels || Std.Any(s => !(s > 0) || !float.IsFinite(s)))
             throw new ArgumentException($"{name}.{nameof(Std)} must hold one positive finite value per channel ({Channels}); got [{Format(Std)}].", nameof(Std));
+        if (MeanImage is not null && (MeanImage.Count != (long)Channels * ImageSize * ImageSize || MeanImage.Any(m => !float.IsFinite(m))))
+            throw new ArgumentException($"{name}.{nameof(MeanImage)} must hold {Channels} x {ImageSize} x {ImageSize} finite values; got {MeanImage.Count}.", nameof(MeanImage));
         if (!Enum.IsDefined(ResizeMode))
             throw new ArgumentException($"{name}.{nameof(ResizeMode)} is not a defined value: {(int)ResizeMode}.", nameof(ResizeMode));
         if (!Enum.IsDefined(Interpolation))

@@ -23,6 +23,11 @@ public enum ResNetArchitecture
     ResNeXt101_64x4d,
     /// <summary>torchvision wide_resnet101_2: ResNet-101 with bottlenecks twice as wide, 126.9M parameters.</summary>
     WideResNet101_2,
+    /// <summary>
+    /// ML.NET's "ResNet-18" (the network of <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c>, pretrained weights
+    /// <c>resnet18.mlnet_in1k</c>): torchvision's ResNet-18 layout with a third basic block in the last stage, [2, 2, 2, 3], 15.9M parameters without a head.
+    /// </summary>
+    MLNetResNet18,
     /// <summary>SE-ResNet-50 (timm seresnet50): ResNet-50 with squeeze-and-excitation, 28.1M parameters.</summary>
     SeResNet50,
     /// <summary>Pre-activation ResNet-18 (BN-ReLU-conv blocks).</summary>

@@ -22,6 +22,12 @@ public enum OnnxOutputKind
 /// <param name="Std">One standard deviation per input channel, each positive.</param>
 public sealed record InputNormalization(IReadOnlyList<float> Mean, IReadOnlyList<float> Std)
 {
+    /// <summary>
+    /// A per-pixel mean (channels x height x width, planar) subtracted instead of <see cref="Mean"/>; needs a graph with a
+    /// fixed input size equal to its own. Default null.
+    /// </summary>
+    public IReadOnlyList<float>? MeanImage { get; init; }
+
     /// <summary>The ImageNet statistics torchvision's pretrained weights expect (RGB).</summary>
     public static InputNormalization ImageNet { get; } = new([0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]);
 }
@@ -72,6 +78,8 @@ public sealed record OnnxExportOptions
                 throw new ArgumentException($"{nameof(Normalization)} must give one mean and one std per input channel ({network.InChannels}); got {n.Mean?.Count ?? 0} and {n.Std?.Count ?? 0}. Use null for no normalization.", nameof(Normalization));
             if (n.Std.Any(s => !(s > 0)) || n.Mean.Any(m => !float.IsFinite(m)))
                 throw new ArgumentException($"{nameof(Normalization)} needs finite means and positive stds; got mean [{string.Join(", ", n.Mean)}], std [{string.Join(", ", n.Std)}].", nameof(Normalization));
+            if (n.MeanImage is { } image && (ImageHeight is null || ImageWidth is null || image.Count != (long)network.InChannels * ImageHeight.Value * ImageWidth.Value))
+                throw new ArgumentException($"{nameof(Normalization)}.{nameof(InputNormalization.MeanImage)} needs a fixed input size with {network.InChannels} x height x width values; got {image.Count} for {ImageHeight?.ToString() ?? "dynamic"} x {ImageWidth?.ToString() ?? "dynamic"}.", nameof(Normalization));
         }
         if (string.IsNullOrWhiteSpace(InputName))
             throw new ArgumentException($"{nameof(InputName)} must not be empty.", nameof(InputName));

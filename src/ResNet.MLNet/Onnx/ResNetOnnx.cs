@@ -50,7 +50,10 @@ public static class ResNetOnnx
         if (options.Normalization is { } normalization)
         {
             long[] perChannel = [1, network.InChannels, 1, 1];
-            x = graph.Node("Sub", "normalize.sub", [x, graph.Constant("normalize.mean", perChannel, normalization.Mean.ToArray())]);
+            var mean = normalization.MeanImage is { } image
+                ? graph.Constant("normalize.mean", [1, network.InChannels, options.ImageHeight!.Value, options.ImageWidth!.Value], image.ToArray())
+                : graph.Constant("normalize.mean", perChannel, normalization.Mean.ToArray());
+            x = graph.Node("Sub", "normalize.sub", [x, mean]);
             x = graph.Node("Div", "normalize.div", [x, graph.Constant("normalize.std", perChannel, normalization.Std.ToArray())]);
         }
         string result = model.EmitOnnx(graph, x, options.Output);

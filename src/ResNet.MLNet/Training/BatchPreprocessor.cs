@@ -32,7 +32,9 @@ internal sealed class BatchPreprocessor : IDisposable
         this.device = device;
         using var scope = NewDisposeScope();
         luminance = tensor(ImageModelInput.Luminance.ToArray(), device: device).reshape(1, 3, 1, 1).DetachFromDisposeScope();
-        mean = tensor(input.Mean.ToArray(), device: device).reshape(1, modelChannels, 1, 1).DetachFromDisposeScope();
+        mean = (input.MeanImage is { } image
+            ? tensor(image.ToArray(), device: device).reshape(1, modelChannels, size, size)
+            : tensor(input.Mean.ToArray(), device: device).reshape(1, modelChannels, 1, 1)).DetachFromDisposeScope();
         std = tensor(input.Std.ToArray(), device: device).reshape(1, modelChannels, 1, 1).DetachFromDisposeScope();
     }
 

@@ -17,6 +17,7 @@ public class ZooShapeTests
     [InlineData("resnext101_32x8d", 88_791_336, 626)]
     [InlineData("resnext101_64x4d", 83_455_272, 626)]
     [InlineData("wide_resnet101_2", 126_886_696, 626)]
+    [InlineData("mlnet_resnet18", 15_897_152 + 513_000, 134)]
     public void Should_have_torchvision_parameter_counts(string arch, long parameters, int stateDictEntries)
     {
         using var model = ResNetModels.Build(arch);

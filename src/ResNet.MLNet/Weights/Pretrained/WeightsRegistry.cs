@@ -17,14 +17,15 @@ public static partial class WeightsRegistry
     public static IReadOnlyList<string> ImageNetClasses { get; } = ReadImageNetClasses();
 
     /// <summary>
-    /// ML.NET's ImageNet-trained ResNet-18 (CNTK 2.6 export, features only). Its graph takes BGR pixels in 0–255 minus a
-    /// mean image whose channel means are B 103.0626, G 115.9029, R 123.1516 (ResNetPreprocess.onnx); in this toolkit's
-    /// terms, RGB in [0, 1] with mean m/255 and std 1/255, after ML.NET's ResizeImages to 224x224.
+    /// ML.NET's ImageNet-trained "ResNet-18" (CNTK 2.6 export, features only), whose last stage has three blocks
+    /// (<c>mlnet_resnet18</c>, [2, 2, 2, 3]). Its graph takes BGR pixels in 0–255 minus a mean image whose channel means
+    /// are B 103.0626, G 115.9029, R 123.1516 (ResNetPreprocess.onnx); in this toolkit's terms, RGB in [0, 1] with mean
+    /// m/255 and std 1/255, after ML.NET's ResizeImages to 224x224.
     /// </summary>
     internal static PretrainedWeights MLNetResNet18 { get; } = new() // before All, which lists it
     {
         Name = "resnet18.mlnet_in1k",
-        Architecture = "resnet18",
+        Architecture = "mlnet_resnet18",
         FileName = "mlnet_resnet18-e2552f19.onnx",
         Sha256 = "e2552f19db2dfdb01b3669537b6a0f1b44da38d18279535492ed5dfc2ef1ff8f",
         Source = PretrainedSource.MLNetPackage,
@@ -38,7 +39,7 @@ public static partial class WeightsRegistry
         },
         License = "MIT (ML.NET)",
         Origin = "ML.NET: the ImageNet-trained ResNet-18 of the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 (DnnFeaturizeImage), a pooled 512-wide feature extractor without a classifier",
-        Aliases = ["mlnet_resnet18", "DnnImageFeaturizer.ResNet18"],
+        Aliases = ["mlnet_resnet18.in1k", "DnnImageFeaturizer.ResNet18"],
     };
 
     /// <summary>Every entry, in a stable order (by architecture, then tag).</summary>

@@ -50,7 +50,11 @@ public sealed class WeightsSource
     /// The input the weights expect: the registry entry's, else the one recorded in the file's metadata, else null
     /// (files from elsewhere: the caller's default applies).
     /// </summary>
-    public ImageModelInput? Input => Pretrained?.Input ?? Metadata.Input;
+    public ImageModelInput? Input => input ??= Pretrained is { Source: PretrainedSource.MLNetPackage } entry
+        ? entry.Input with { MeanImage = MLNetMeanImage(Path, entry.Input) }
+        : Pretrained?.Input ?? Metadata.Input;
+
+    private ImageModelInput? input;
 
     /// <summary>The architecture the weights belong to: the registry entry's, else the file's metadata, else null.</summary>
     public string? Architecture => Pretrained?.Architecture ?? Metadata.Architecture;
@@ -91,6 +95,31 @@ public sealed class WeightsSource
     }
 
     private const string MLNetPackageId = "Microsoft.ML.DnnImageFeaturizer.ResNet18";
+
+    /// <summary>
+    /// ML.NET's mean image, from the preprocessing graph the package ships beside the network
+    /// (<c>ResNetPrepOnnx/ResNetPreprocess.onnx</c>: BGR, 0–255, 224 x 224), as RGB in [0, 1]; null when that file is not
+    /// there (a copy of the network alone): the per-channel means then stand in, which moves the features slightly
+    /// (cosine about 0.997 to ML.NET's instead of 1).
+    /// </summary>
+    private static float[]? MLNetMeanImage(string networkPath, ImageModelInput input)
+    {
+        string? folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(networkPath)));
+        string prep = System.IO.Path.Combine(folder ?? "", "ResNetPrepOnnx", "ResNetPreprocess.onnx");
+        if (!File.Exists(prep))
+            return null;
+        var (values, dims) = Onnx.OnnxModelReader.ReadInitializer(prep, "MeanImage");
+        int plane = input.ImageSize * input.ImageSize;
+        if (!dims.SequenceEqual([1L, 3, input.ImageSize, input.ImageSize]))
+            throw new InvalidDataException($"{prep}: MeanImage has shape [{string.Join(", ", dims)}]; expected [1, 3, {input.ImageSize}, {input.ImageSize}].");
+        var rgb = new float[3 * plane];
+        for (int c = 0; c < 3; c++)
+        {
+            for (int i = 0; i < plane; i++)
+                rgb[c * plane + i] = values[(2 - c) * plane + i] / 255f; // BGR planes to RGB
+        }
+        return rgb;
+    }
     private const string MLNetFile = "DnnImageModels/ResNet18Onnx/ResNet18.onnx";
 
     /// <summary>

@@ -68,6 +68,8 @@ public class WeightsRegistryTests
     {
         var w = WeightsRegistry.Get("resnet18.mlnet_in1k");
         Assert.Equal(PretrainedSource.MLNetPackage, w.Source);
+        Assert.Equal("mlnet_resnet18", w.Architecture); // ML.NET's "ResNet-18" has three blocks in its last stage
+        Assert.Equal([2, 2, 2, 3], ResNetModels.Options(w.Architecture).Layers);
         Assert.Equal(0, w.NumClasses);
         Assert.Equal(ImageInterpolation.MLNet, w.Input.Interpolation);
         Assert.Null(w.Input.ResizeSize);
