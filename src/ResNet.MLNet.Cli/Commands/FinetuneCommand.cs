@@ -58,7 +58,6 @@ internal static class FinetuneCommand
                     BatchSize = parse.GetValue(batchSize),
                     LearningRate = parse.GetValue(lr),
                     FreezeEpochs = parse.GetValue(freezeEpochs),
-                    Freeze = parse.GetValue(freezeEpochs) > 0 ? FreezeMode.HeadOnly : FreezeMode.None,
                     Seed = parse.GetValue(seed),
                     ImageSize = parse.GetValue(imageSize),
                     CancellationToken = cancel.Token,

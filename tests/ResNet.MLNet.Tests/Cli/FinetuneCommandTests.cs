@@ -12,7 +12,7 @@ public class FinetuneCommandTests
         try
         {
             var (code, output, error) = CliRunner.Run("finetune", "--data", Repo.SampleData, "--arch", "cifar_resnet20", "--image-size", "28",
-                "--epochs", "2", "--batch-size", "32", "--lr", "0.003", "--out", outDir);
+                "--epochs", "2", "--freeze-epochs", "1", "--batch-size", "32", "--lr", "0.003", "--out", outDir);
             Assert.True(code == 0, error + output);
             foreach (string file in new[] { "model.zip", "model.onnx", "weights.safetensors", "metrics.json", "training-curves.png", "classes.txt" })
                 Assert.True(File.Exists(Path.Combine(outDir, file)), $"{file} missing");
