@@ -23,9 +23,10 @@ internal static class FinetuneCommand
         var output = new Option<string>("--out") { Description = "Output directory.", DefaultValueFactory = _ => "resnet-finetune" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the last checkpoint in --out." };
         var force = new Option<bool>("--force") { Description = "Overwrite --out if it exists." };
+        var maxPixels = ImageLimitOption.Create();
         var command = new Command("finetune", "Fine-tune a ResNet on an image folder, evaluate on the test split, and write model.zip, model.onnx, weights, metrics.json and training-curves.png.")
         {
-            data, arch, weights, epochs, batchSize, imageSize, lr, freezeEpochs, seed, output, resume, force,
+            data, arch, weights, epochs, batchSize, imageSize, lr, freezeEpochs, seed, output, resume, force, maxPixels,
         };
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
@@ -64,6 +65,7 @@ internal static class FinetuneCommand
                     Training = training,
                     Resume = parse.GetValue(resume),
                     Force = parse.GetValue(force),
+                    ImageLimits = ImageLimitOption.Limits(parse, maxPixels),
                 };
                 console.MarkupLine($"Fine-tuning [bold]{options.Name}[/] on [bold]{Markup.Escape(job.DataFolder)}[/] ({training.Epochs} epochs, batch {training.BatchSize}, {training.Preprocessing.ImageSize}px) -> {Markup.Escape(Path.GetFullPath(job.OutputDirectory))}");
                 FineTuneResult? result = null;

@@ -28,9 +28,10 @@ internal static class PredictCommand
         var mean = new Option<string?>("--mean") { Description = "Per-channel mean as r,g,b. Default ImageNet's 0.485,0.456,0.406." };
         var std = new Option<string?>("--std") { Description = "Per-channel standard deviation as r,g,b. Default ImageNet's 0.229,0.224,0.225." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
+        var maxPixels = ImageLimitOption.Create();
         var command = new Command("predict", "Classify one image with a zoo network and its weights, or with a saved ML.NET model.")
         {
-            arch, weights, model, image, resize, crop, top, labels, mean, std, json,
+            arch, weights, model, image, resize, crop, top, labels, mean, std, json, maxPixels,
         };
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
@@ -43,7 +44,7 @@ internal static class PredictCommand
                 var weightsOnly = new Option[] { arch, weights, resize, crop, labels, mean, std }.Where(o => parse.GetResult(o) is not null).ToList();
                 if (weightsOnly.Count > 0)
                     return CliOutput.Fail(parse, $"{string.Join(", ", weightsOnly.Select(o => o.Name))} apply to --arch/--weights, not to --model (the saved model holds its own preprocessing and classes).");
-                var prediction = SavedModelPrediction.Predict(modelPath, imagePath, k);
+                var prediction = SavedModelPrediction.Predict(modelPath, imagePath, k, ImageLimitOption.Limits(parse, maxPixels));
                 return Print(parse, parse.GetValue(json), imagePath, Path.GetFileName(modelPath), prediction.Top, prediction.PredictedLabel, prediction.Scores);
             }
             if (parse.GetValue(arch) is not { } archName || parse.GetValue(weights) is not { } weightsPath)
@@ -57,6 +58,7 @@ internal static class PredictCommand
                 CropSize = parse.GetValue(crop) ?? defaultSize,
                 Mean = ParseTriple(parse.GetValue(mean), "--mean") ?? ResNetFeaturizerOptions.ImageNetMean,
                 Std = ParseTriple(parse.GetValue(std), "--std") ?? ResNetFeaturizerOptions.ImageNetStd,
+                Limits = ImageLimitOption.Limits(parse, maxPixels),
             };
             preprocessing.Validate();
             var input = preprocessing.Load(imagePath); // fails on a bad image before the network is built

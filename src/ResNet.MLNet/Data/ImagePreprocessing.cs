@@ -20,6 +20,9 @@ public sealed record ImagePreprocessing
     /// <summary>Per-channel (RGB) standard deviation divided by. Default ImageNet's.</summary>
     public IReadOnlyList<float> Std { get; init; } = ResNetFeaturizerOptions.ImageNetStd;
 
+    /// <summary>Limits checked on an image file's header before it is decoded (<see cref="Load"/>). Default <see cref="ImageLimits.Default"/>.</summary>
+    public ImageLimits Limits { get; init; } = ImageLimits.Default;
+
     /// <summary>Checks the options, naming the one at fault.</summary>
     /// <exception cref="ArgumentException">A size is not positive, or Mean and Std are not three values each with a positive Std.</exception>
     public void Validate()
@@ -32,6 +35,8 @@ public sealed record ImagePreprocessing
             throw new ArgumentException($"{nameof(Mean)} must give three values (R, G, B).", nameof(Mean));
         if (Std is not { Count: 3 } || Std.Any(s => !(s > 0)))
             throw new ArgumentException($"{nameof(Std)} must give three positive values (R, G, B).", nameof(Std));
+        ArgumentNullException.ThrowIfNull(Limits, nameof(Limits));
+        Limits.Validate();
     }
 
     /// <summary>Resizes, crops and normalizes an RGB image in [0, 1].</summary>
@@ -44,10 +49,10 @@ public sealed record ImagePreprocessing
 
     /// <summary>Decodes <paramref name="path"/> (see <see cref="ImageTensor.Load"/>) and applies the preprocessing.</summary>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
-    /// <exception cref="InvalidDataException">The file is not an image ML.NET can decode.</exception>
+    /// <exception cref="InvalidDataException">The file is not an image ML.NET can decode, or is over <see cref="Limits"/>.</exception>
     public ImageTensor Load(string path)
     {
         Validate();
-        return Apply(ImageTensor.Load(path));
+        return Apply(ImageTensor.Load(path, Limits));
     }
 }

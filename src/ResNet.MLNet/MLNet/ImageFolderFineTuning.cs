@@ -38,6 +38,9 @@ public sealed class FineTuneOptions
 
     /// <summary>Overwrite an existing OutputDirectory. Default false.</summary>
     public bool Force { get; init; }
+
+    /// <summary>Limits checked on every image's header (both splits, before training starts). Default <see cref="Data.ImageLimits.Default"/>.</summary>
+    public ImageLimits ImageLimits { get; init; } = ImageLimits.Default;
 }
 
 /// <summary>What <see cref="ImageFolderFineTuning.Run"/> produced.</summary>
@@ -91,13 +94,17 @@ public static class ImageFolderFineTuning
         ArgumentNullException.ThrowIfNull(ml);
         ArgumentNullException.ThrowIfNull(options);
         var clock = Stopwatch.StartNew();
-        string output = PrepareOutput(options);
         var (trainRows, testRows) = Splits(options);
+        ImageHeader.CheckAll(trainRows.Concat(testRows).Select(r => r.ImagePath), options.ImageLimits); // every bad file of both splits, before training
+        string output = PrepareOutput(options);
 
         var training = options.Training;
         training.CheckpointDirectory = Path.Combine(output, "checkpoints");
         training.Resume = options.Resume;
-        var classifierOptions = new ResNetClassifierOptions { Architecture = options.Architecture, WeightsPath = options.WeightsPath, Training = training };
+        var classifierOptions = new ResNetClassifierOptions
+        {
+            Architecture = options.Architecture, WeightsPath = options.WeightsPath, Training = training, ImageLimits = options.ImageLimits,
+        };
 
         var train = ml.Data.LoadImageRows(trainRows);
         var test = ml.Data.LoadImageRows(testRows);
@@ -132,12 +139,18 @@ public static class ImageFolderFineTuning
     }
 
     /// <summary>Scores an image folder with a saved model.zip (plain ML.NET) and computes the metrics.</summary>
-    public static ClassificationMetrics Evaluate(MLContext ml, string modelPath, string dataFolder)
+    /// <param name="ml">The ML.NET context.</param>
+    /// <param name="modelPath">model.zip written by <see cref="Run"/>.</param>
+    /// <param name="dataFolder">Image folder: its test/ (or val/) split when present, else its class folders.</param>
+    /// <param name="limits">Limits checked on every image's header before the model decodes any; default <see cref="ImageLimits.Default"/>.</param>
+    /// <exception cref="InvalidDataException">An image is malformed or over the limits (every such file is named), or the model cannot be loaded.</exception>
+    public static ClassificationMetrics Evaluate(MLContext ml, string modelPath, string dataFolder, ImageLimits? limits = null)
     {
-        var model = ml.Model.Load(modelPath, out _);
         var rows = HasSplit(dataFolder, out string? testSplit)
             ? ImageFolder.List(dataFolder, new ImageFolderOptions { Split = testSplit })
             : ImageFolder.List(dataFolder);
+        ImageHeader.CheckAll(rows.Select(r => r.ImagePath), limits);
+        var model = ml.Model.Load(modelPath, out _);
         var scored = model.Transform(ml.Data.LoadImageRows(rows));
         var classes = LabelColumn.ClassNames(scored, PredictedLabelKeyColumn);
         var keyed = ml.Transforms.Conversion.MapValueToKey("Label", keyData: LabelColumn.KeyData(classes)).Fit(scored).Transform(scored);

@@ -107,14 +107,14 @@ internal static class ImageModelEngines
     /// <c>temporaryColumns</c>: further columns to drop at the end.
     /// </remarks>
     public static (ITransformer Live, Func<SavedTwin> Twin) BuildChains(TransformsCatalog catalog, IDataView input, string inputColumn, string outputColumn,
-        ImageModelEngine engine, int imageSize, ImageResizeMode mode, int batchSize, string? pathColumn, int channels,
+        ImageModelEngine engine, int imageSize, ImageResizeMode mode, int batchSize, string? pathColumn, Data.ImageLimits imageLimits, int channels,
         Func<IDataView, ITransformer>? postprocess = null, params string[] temporaryColumns)
     {
         string resized = ResizedColumn(outputColumn);
         string pixels = PixelsColumn(outputColumn);
         var resize = ImagePipeline.Resize(catalog, inputColumn, resized, imageSize, mode, channels).Fit(input);
         var resizedView = resize.Transform(input);
-        var network = new BatchedModelTransformer(engine.Batch, resized, outputColumn, batchSize, pathColumn);
+        var network = new BatchedModelTransformer(engine.Batch, resized, outputColumn, batchSize, pathColumn, imageLimits);
         var scored = network.Transform(resizedView);
         var post = postprocess?.Invoke(scored);
         ITransformer[] WithHead(ITransformer[] steps, ITransformer cleanup) => post is null ? [.. steps, cleanup] : [.. steps, post, cleanup];

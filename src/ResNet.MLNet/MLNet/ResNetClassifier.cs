@@ -89,7 +89,7 @@ public sealed class ResNetClassifierTrainer : IEstimator<ResNetClassifierTransfo
     private InMemoryImageDataset LoadDataset(MLContext ml, IDataView view, IReadOnlyList<string> classes, string role)
     {
         var dataset = ClassifierData.Load(ml.Transforms, view, options.ImageColumnName, options.LabelColumnName, classes,
-            options.Training.Preprocessing.ImageSize, options.ResizeMode, options.Training.Preprocessing.Mean.Count, role);
+            options.Training.Preprocessing.ImageSize, options.ResizeMode, options.Training.Preprocessing.Mean.Count, role, options.ImageLimits);
         var present = dataset.Labels.ToHashSet();
         var empty = classes.Where((_, k) => !present.Contains(k)).ToList();
         if (role == "training" && empty.Count > 0)
@@ -164,7 +164,7 @@ public sealed class ResNetClassifierTransformer : ImageModelTransformer
     private ResNetClassifierTransformer(TransformsCatalog transforms, ResNetClassifierOptions options, IDataView input, Models.ResNet model,
         bool ownsModel, IReadOnlyList<string> classes, TrainingResult result, ImageModelEngine engine)
         : base(ImageModelEngines.BuildChains(transforms, input, options.ImageColumnName, LogitsColumn(options), engine,
-                options.Training.Preprocessing.ImageSize, options.ResizeMode, options.Training.BatchSize, "ImagePath", options.Training.Preprocessing.Mean.Count,
+                options.Training.Preprocessing.ImageSize, options.ResizeMode, options.Training.BatchSize, "ImagePath", options.ImageLimits, options.Training.Preprocessing.Mean.Count,
                 _ => MulticlassHead.Create(classes, LogitsColumn(options), options.ScoreColumnName, options.PredictedLabelColumnName),
                 LogitsColumn(options)),
             ownsModel ? new CompositeDisposable(engine, model) : engine)

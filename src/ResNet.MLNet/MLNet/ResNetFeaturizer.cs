@@ -93,7 +93,7 @@ public sealed class ResNetFeaturizerTransformer : ImageModelTransformer
     internal ResNetFeaturizerTransformer(TransformsCatalog catalog, ResNetFeaturizerOptions options, string inputColumn, IDataView input,
         ImageModelEngine engine, LoadingReport? report)
         : base(ImageModelEngines.BuildChains(catalog, input, inputColumn, options.OutputColumnName, engine,
-            options.ImageSize, options.ResizeMode, options.BatchSize, options.ImagePathColumnName, options.Mean.Count), engine)
+            options.ImageSize, options.ResizeMode, options.BatchSize, options.ImagePathColumnName, options.ImageLimits, options.Mean.Count), engine)
     {
         LoadingReport = report;
         OutputSize = engine.Batch.OutputLength;

@@ -1,0 +1,79 @@
+using ResNet.MLNet.Tests.TestSupport;
+
+namespace ResNet.MLNet.Tests.Cli;
+
+/// <summary>Every command that reads images refuses a decompression bomb before decoding it, with one line naming the file.</summary>
+public class HostileImageCommandTests
+{
+    /// <summary>An image folder (train/ and test/, two classes of sample images) with a bomb in the test split.</summary>
+    private static (TempDirectory Dir, string Bomb) FolderWithBomb()
+    {
+        var dir = new TempDirectory();
+        foreach (string split in new[] { "train", "test" })
+        {
+            foreach (string cls in new[] { "bag", "coat" })
+            {
+                string target = Directory.CreateDirectory(Path.Combine(dir.Path, "data", split, cls)).FullName;
+                foreach (string image in Directory.GetFiles(Path.Combine(Repo.SampleData, "test", cls)).Order(StringComparer.Ordinal).Take(2))
+                    File.Copy(image, Path.Combine(target, Path.GetFileName(image)));
+            }
+        }
+        string bomb = Path.Combine(dir.Path, "data", "test", "bag", "bomb.png");
+        File.WriteAllBytes(bomb, HostileImages.Png(30000, 30000));
+        return (dir, bomb);
+    }
+
+    [Fact]
+    public void Predict_refuses_a_gif_bomb()
+    {
+        using var dir = new TempDirectory();
+        string bomb = dir.File("bomb.gif");
+        File.WriteAllBytes(bomb, HostileImages.Gif(65535, 65535));
+
+        var result = CliRunner.Run("predict", "--arch", "cifar_resnet20", "--weights", Fixtures.Path("weights", "cifar_resnet20.pth"), "--image", bomb);
+
+        CliRunner.AssertFails(result, bomb);
+        Assert.Contains("--max-image-pixels", result.Error);
+        // The limit is the one given on the command line.
+        var raised = CliRunner.Run("predict", "--arch", "cifar_resnet20", "--weights", Fixtures.Path("weights", "cifar_resnet20.pth"), "--image",
+            PredictFixtures.PathOf("gray.png"), "--max-image-pixels", "599");
+        CliRunner.AssertFails(raised, "more than the limit of 599");
+    }
+
+    [Fact]
+    public void Featurize_and_evaluate_refuse_a_png_bomb_in_the_folder()
+    {
+        var (dir, bomb) = FolderWithBomb();
+        using (dir)
+        {
+            string csv = dir.File("features.csv");
+            var featurize = CliRunner.Run("featurize", "--data", Path.Combine(dir.Path, "data"), "--split", "test", "--arch", "cifar_resnet20",
+                "--image-size", "28", "--out", csv);
+            CliRunner.AssertFails(featurize, bomb, progressMayPrint: true);
+            Assert.Contains("decompression bomb", featurize.Error);
+            Assert.False(File.Exists(csv));
+
+            string notAModel = dir.File("model.zip");
+            File.WriteAllBytes(notAModel, [0x50, 0x4B, 0x05, 0x06, .. new byte[18]]); // an empty zip: images are checked first
+            var evaluate = CliRunner.Run("evaluate", "--model", notAModel, "--data", Path.Combine(dir.Path, "data"));
+            CliRunner.AssertFails(evaluate, bomb);
+            Assert.Contains("decompression bomb", evaluate.Error);
+        }
+    }
+
+    [Fact]
+    public void Finetune_refuses_a_bomb_in_the_test_split_before_training_or_touching_the_output()
+    {
+        var (dir, bomb) = FolderWithBomb();
+        using (dir)
+        {
+            string output = dir.File("out");
+            var result = CliRunner.Run("finetune", "--data", Path.Combine(dir.Path, "data"), "--arch", "cifar_resnet20", "--image-size", "28",
+                "--epochs", "1", "--out", output);
+
+            CliRunner.AssertFails(result, bomb, progressMayPrint: true);
+            Assert.Contains("decompression bomb", result.Error);
+            Assert.False(Directory.Exists(output));
+        }
+    }
+}
