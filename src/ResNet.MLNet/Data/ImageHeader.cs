@@ -74,8 +74,13 @@ public static class ImageHeader
     public static void CheckAll(IEnumerable<string> paths, ImageLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(paths);
+        CheckAll(paths.ToList(), limits, where: null);
+    }
+
+    /// <summary><see cref="CheckAll(IEnumerable{string}, ImageLimits?)"/>, each failure prefixed with <paramref name="where"/> of its index (a row).</summary>
+    internal static void CheckAll(IReadOnlyList<string> list, ImageLimits? limits, Func<int, string>? where)
+    {
         var failures = new System.Collections.Concurrent.ConcurrentBag<(int Index, string Message)>();
-        var list = paths.ToList();
         Parallel.For(0, list.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount) }, i =>
         {
             try
@@ -84,7 +89,7 @@ public static class ImageHeader
             }
             catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
             {
-                failures.Add((i, e.Message));
+                failures.Add((i, where is null ? e.Message : $"{where(i)}: {e.Message}"));
             }
         });
         if (failures.IsEmpty)

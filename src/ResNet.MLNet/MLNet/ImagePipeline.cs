@@ -42,7 +42,7 @@ internal static class ImagePipeline
     }
 
     /// <summary>
-    /// Checks the header of every file named in <paramref name="pathColumn"/> (<see cref="ImageHeader.CheckAll"/>) before
+    /// Checks the header of every file named in <paramref name="pathColumn"/> (<see cref="ImageHeader.CheckAll(IEnumerable{string}, ImageLimits?)"/>) before
     /// ML.NET's image loader, which decodes whatever it is given, reads any of them. Only the text column is read; no
     /// image is decoded. Nothing is checked when the column is absent.
     /// </summary>
@@ -52,6 +52,7 @@ internal static class ImagePipeline
         if (pathColumn is null || input.Schema.GetColumnOrNull(pathColumn) is not { Type: TextDataViewType } column)
             return;
         var paths = new List<string>();
+        var rows = new List<long>();
         using (var cursor = input.GetRowCursor([column]))
         {
             var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
@@ -59,11 +60,13 @@ internal static class ImagePipeline
             while (cursor.MoveNext())
             {
                 getter(ref text);
-                if (!text.IsEmpty) // an empty path gives no image (zeros), as in ML.NET
-                    paths.Add(text.ToString());
+                if (text.IsEmpty) // an empty path gives no image (zeros), as in ML.NET
+                    continue;
+                paths.Add(text.ToString());
+                rows.Add(cursor.Position);
             }
         }
-        ImageHeader.CheckAll(paths, limits);
+        ImageHeader.CheckAll(paths, limits, i => $"Could not read the image at row {rows[i]}");
     }
 
     /// <summary>
