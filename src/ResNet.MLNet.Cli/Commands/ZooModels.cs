@@ -19,7 +19,7 @@ internal static class ZooModels
     public static ResNetOptions Options(string arch, WeightsFileContent? weights, int? numClasses)
     {
         var options = ResNetModels.Options(arch);
-        options = options with { NumClasses = numClasses ?? weights?.NumClasses ?? options.NumClasses };
+        options = options with { NumClasses = numClasses ?? weights?.NumClassesFor(options.NumFeatures) ?? options.NumClasses };
         options.Validate();
         return options;
     }

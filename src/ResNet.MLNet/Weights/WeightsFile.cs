@@ -22,12 +22,13 @@ public static class WeightsFile
         var format = Detect(stream);
         try
         {
-            return format switch
+            var content = format switch
             {
                 WeightsFormat.PyTorch or WeightsFormat.PyTorchLegacy => TorchCheckpointReader.Read(stream, source),
                 WeightsFormat.SafeTensors => SafeTensors.Read(ReadAllBytes(stream, source), source),
                 _ => TorchSharpFormat.Read(ReadAllBytes(stream, source), source),
             };
+            return content with { Source = source };
         }
         catch (InvalidDataException e) when (format == WeightsFormat.TorchSharp)
         {
@@ -40,6 +41,7 @@ public static class WeightsFile
     public static WeightsFormat Detect(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        Data.RegularFile.Check(path, "a weights file");
         using var stream = File.OpenRead(path);
         return Detect(stream);
     }
@@ -116,6 +118,7 @@ public static class WeightsFile
     internal static WeightsFileContent Open(string path, Func<Stream, string, WeightsFileContent> read)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        Data.RegularFile.Check(path, "a weights file"); // a FIFO would block the open, a device never end
         using var stream = File.OpenRead(path);
         return read(stream, path);
     }
