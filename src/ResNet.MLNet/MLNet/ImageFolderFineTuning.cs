@@ -36,7 +36,11 @@ public sealed class FineTuneOptions
     /// <summary>Continue from the last checkpoint in OutputDirectory. Default false.</summary>
     public bool Resume { get; init; }
 
-    /// <summary>Overwrite an existing OutputDirectory. Default false.</summary>
+    /// <summary>
+    /// Reuse an existing OutputDirectory that a previous run wrote (it holds <see cref="ImageFolderFineTuning.OutputMarker"/>):
+    /// the files that run wrote (<see cref="ImageFolderFineTuning.OutputFiles"/>, checkpoints/) are deleted, nothing else.
+    /// A folder without the marker is refused. Default false.
+    /// </summary>
     public bool Force { get; init; }
 
     /// <summary>Limits checked on every image's header (both splits, before training starts). Default <see cref="Data.ImageLimits.Default"/>.</summary>
@@ -87,13 +91,32 @@ public static class ImageFolderFineTuning
     /// <summary>Name of the key column (class names as key values) kept in model.zip for evaluation.</summary>
     public const string PredictedLabelKeyColumn = "PredictedLabelKey";
 
+    /// <summary>
+    /// The file <see cref="Run"/> writes first in its output directory: proof that the directory is the toolkit's, the
+    /// condition for <see cref="FineTuneOptions.Force"/> to delete anything in it.
+    /// </summary>
+    public const string OutputMarker = ".resnet-mlnet-finetune";
+
+    /// <summary>The files a run writes in its output directory (besides checkpoints/ and the marker); --force deletes these only.</summary>
+    public static IReadOnlyList<string> OutputFiles { get; } =
+        ["model.zip", "model.onnx", "weights.safetensors", "metrics.json", "metrics.json.tmp", "classes.txt", "training-curves.png"];
+
     /// <summary>Runs the job. Cancelling <see cref="TrainingOptions.CancellationToken"/> stops after a checkpoint; the result then says so.</summary>
-    /// <exception cref="IOException">The output directory exists and neither Resume nor Force is set.</exception>
+    /// <remarks>
+    /// Nothing in the output directory is touched before the data is checked: the folder exists, its splits and classes
+    /// are usable, and every image's header passes <see cref="FineTuneOptions.ImageLimits"/>.
+    /// </remarks>
+    /// <exception cref="IOException">
+    /// The output directory exists and neither Resume nor Force is set, or Force is set and the directory was not written
+    /// by a previous run (no <see cref="OutputMarker"/>).
+    /// </exception>
+    /// <exception cref="ArgumentException">The output directory is, contains or is inside the data folder.</exception>
     public static FineTuneResult Run(MLContext ml, FineTuneOptions options)
     {
         ArgumentNullException.ThrowIfNull(ml);
         ArgumentNullException.ThrowIfNull(options);
         var clock = Stopwatch.StartNew();
+        CheckOutputApartFromData(options.OutputDirectory, options.DataFolder);
         var (trainRows, testRows) = Splits(options);
         ImageHeader.CheckAll(trainRows.Concat(testRows).Select(r => r.ImagePath), options.ImageLimits); // every bad file of both splits, before training
         string output = PrepareOutput(options);
@@ -164,7 +187,7 @@ public static class ImageFolderFineTuning
         if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any())
         {
             if (options.Force)
-                Directory.Delete(output, recursive: true);
+                DeletePreviousRun(output);
             else if (!options.Resume)
                 throw new IOException($"Output directory '{output}' already exists; pass --resume to continue its training or --force to overwrite it.");
         }
@@ -173,7 +196,49 @@ public static class ImageFolderFineTuning
             throw new IOException($"Nothing to resume: output directory '{output}' does not exist or is empty.");
         }
         Directory.CreateDirectory(output);
+        string marker = Path.Combine(output, OutputMarker);
+        if (!File.Exists(marker))
+            File.WriteAllText(marker, "Written by resnet-mlnet finetune. --force deletes this run's files in this folder only while this file is here.\n");
         return output;
+    }
+
+    /// <summary>Deletes what a previous run wrote in <paramref name="output"/>, after checking it was one.</summary>
+    private static void DeletePreviousRun(string output)
+    {
+        if (!File.Exists(Path.Combine(output, OutputMarker)))
+            throw new IOException(
+                $"Output directory '{output}' was not written by finetune (it has no {OutputMarker} file), so --force does not delete anything in it. " +
+                "Choose another output directory, or empty this one yourself.");
+        foreach (string name in OutputFiles)
+            File.Delete(Path.Combine(output, name));
+        string checkpoints = Path.Combine(output, "checkpoints");
+        if (Directory.Exists(checkpoints))
+            Directory.Delete(checkpoints, recursive: true);
+    }
+
+    /// <summary>Refuses an output directory that is the data folder, holds it, or lies inside it: --force would delete images.</summary>
+    private static void CheckOutputApartFromData(string outputDirectory, string dataFolder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(outputDirectory);
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataFolder);
+        string output = Resolved(outputDirectory), data = Resolved(dataFolder);
+        var comparison = OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
+        string relation = string.Equals(output, data, comparison) ? "is"
+            : data.StartsWith(output, comparison) ? "contains"
+            : output.StartsWith(data, comparison) ? "is inside"
+            : "";
+        if (relation.Length > 0)
+            throw new ArgumentException(
+                $"The output directory '{output.TrimEnd(Path.DirectorySeparatorChar)}' {relation} the data folder '{data.TrimEnd(Path.DirectorySeparatorChar)}'; " +
+                "outputs (and --force) must stay apart from the images. Choose an output directory outside the data folder.");
+
+        static string Resolved(string path)
+        {
+            string full = Path.GetFullPath(path);
+            if (Directory.Exists(full) && new DirectoryInfo(full).ResolveLinkTarget(returnFinalTarget: true) is { } target)
+                full = target.FullName;
+            return Path.TrimEndingDirectorySeparator(full) + Path.DirectorySeparatorChar;
+        }
     }
 
     private static (IReadOnlyList<ImageFolderEntry> Train, IReadOnlyList<ImageFolderEntry> Test) Splits(FineTuneOptions options)
