@@ -67,10 +67,13 @@ internal static class CliOutput
             new Text($"{task.Value:0}/{task.MaxValue:0}");
     }
 
-    /// <summary>Writes an expected failure (bad argument, bad file) to stderr without a stack trace; returns exit code 1.</summary>
+    /// <summary>
+    /// Writes an expected failure (bad argument, bad file) to stderr without a stack trace; returns exit code 1. Control
+    /// characters (from names in files) are escaped; the lines of a list of files are kept.
+    /// </summary>
     public static int Fail(ParseResult parse, string message)
     {
-        parse.InvocationConfiguration.Error.WriteLine($"error: {message}");
+        parse.InvocationConfiguration.Error.WriteLine($"error: {Weights.PrintableName.Escape(message, keepNewlines: true)}");
         return 1;
     }
 
