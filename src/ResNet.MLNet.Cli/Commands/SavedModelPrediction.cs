@@ -29,16 +29,7 @@ internal static class SavedModelPrediction
         ImageTensor.Load(imagePath, limits); // a missing or undecodable image fails here, with its name, not deep inside ML.NET
 
         var ml = new MLContext(seed: 0);
-        ITransformer model;
-        DataViewSchema inputSchema;
-        try
-        {
-            model = ml.Model.Load(modelPath, out inputSchema);
-        }
-        catch (Exception e) when (e is InvalidDataException or FormatException or InvalidOperationException or NotSupportedException)
-        {
-            throw new InvalidDataException($"'{fullModel}' is not an ML.NET model that can be loaded here: {e.Message}", e);
-        }
+        var model = ImageFolderFineTuning.LoadModel(ml, modelPath, out var inputSchema);
         try
         {
             CheckInput(inputSchema, fullModel);

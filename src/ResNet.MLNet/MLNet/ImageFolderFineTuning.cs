@@ -173,12 +173,46 @@ public static class ImageFolderFineTuning
             ? ImageFolder.List(dataFolder, new ImageFolderOptions { Split = testSplit })
             : ImageFolder.List(dataFolder);
         ImageHeader.CheckAll(rows.Select(r => r.ImagePath), limits);
-        var model = ml.Model.Load(modelPath, out _);
-        var scored = model.Transform(ml.Data.LoadImageRows(rows));
-        var classes = LabelColumn.ClassNames(scored, PredictedLabelKeyColumn);
-        var keyed = ml.Transforms.Conversion.MapValueToKey("Label", keyData: LabelColumn.KeyData(classes)).Fit(scored).Transform(scored);
-        var metrics = ml.MulticlassClassification.Evaluate(keyed, predictedLabelColumnName: PredictedLabelKeyColumn);
-        return ClassificationMetrics.From(metrics, classes);
+        var model = LoadModel(ml, modelPath, out _);
+        var images = ml.Data.LoadImageRows(rows);
+        try
+        {
+            var scored = model.Transform(images);
+            if (scored.Schema.GetColumnOrNull(PredictedLabelKeyColumn) is null)
+                throw new InvalidDataException(
+                    $"'{Path.GetFullPath(modelPath)}' has no '{PredictedLabelKeyColumn}' column: it was not written by finetune, which evaluate needs.");
+            var classes = LabelColumn.ClassNames(scored, PredictedLabelKeyColumn);
+            var keyed = ml.Transforms.Conversion.MapValueToKey("Label", keyData: LabelColumn.KeyData(classes)).Fit(scored).Transform(scored);
+            var metrics = ml.MulticlassClassification.Evaluate(keyed, predictedLabelColumnName: PredictedLabelKeyColumn);
+            return ClassificationMetrics.From(metrics, classes);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // ML.NET decodes inside its own (parallel) cursors and reports a bad image without naming it: find the file.
+            var (row, path) = ImagePipeline.FindUnreadableImage(images, "ImagePath", 0);
+            if (path is null)
+                throw;
+            throw ImagePipeline.RowError(row, path, e);
+        }
+    }
+
+    /// <summary>Loads a saved ML.NET model, naming the file when it is missing or not a model.</summary>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="InvalidDataException">The file is not an ML.NET model that loads here.</exception>
+    internal static ITransformer LoadModel(MLContext ml, string modelPath, out DataViewSchema inputSchema)
+    {
+        string full = Path.GetFullPath(modelPath);
+        if (!File.Exists(modelPath))
+            throw new FileNotFoundException($"Model file '{full}' does not exist.", modelPath);
+        try
+        {
+            return ml.Model.Load(modelPath, out inputSchema);
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or InvalidOperationException or NotSupportedException or ArgumentException
+            or IOException)
+        {
+            throw new InvalidDataException($"'{full}' is not an ML.NET model that can be loaded here: {e.Message}", e);
+        }
     }
 
     private static string PrepareOutput(FineTuneOptions options)

@@ -59,11 +59,11 @@ public static class TorchCheckpointReader
                 var entry = archive.GetEntry(prefix + name);
                 if (entry is null)
                     return optional ? [] : throw new InvalidDataException($"{path}: the archive has no entry '{prefix + name}'.");
+                if (entry.Length > budget)
+                    throw new InvalidDataException($"{path}: entry '{entry.FullName}' declares {entry.Length} bytes, more than the file can hold.");
+                budget -= entry.Length;
                 try
                 {
-                    if (entry.Length > budget)
-                        throw new InvalidDataException($"{path}: entry '{entry.FullName}' declares {entry.Length} bytes, more than the file can hold.");
-                    budget -= entry.Length;
                     var bytes = new byte[entry.Length];
                     using var data = entry.Open();
                     data.ReadExactly(bytes);
@@ -246,8 +246,11 @@ public static class TorchCheckpointReader
         return data;
     }
 
-    /// <summary>Failures of the zip layer on a malformed archive, which <see cref="ZipArchive"/> reports with several types.</summary>
+    /// <summary>
+    /// Failures of the zip layer on a malformed archive, which <see cref="ZipArchive"/> reports with several types
+    /// (an <see cref="InvalidDataException"/> among them, without the file's name: it is wrapped like the others).
+    /// </summary>
     private static bool IsZipFailure(Exception e) =>
-        e is not InvalidDataException and (IOException or NotSupportedException or ArgumentException or InvalidOperationException)
+        e is (InvalidDataException or IOException or NotSupportedException or ArgumentException or InvalidOperationException)
         and not FileNotFoundException and not DirectoryNotFoundException;
 }
