@@ -29,9 +29,10 @@ internal static class PredictCommand
         var std = new Option<string?>("--std") { Description = "Per-channel standard deviation as r,g,b. Default ImageNet's 0.229,0.224,0.225." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
         var maxPixels = ImageLimitOption.Create();
+        var allowNonFinite = new Option<bool>("--allow-nonfinite-weights") { Description = "Load weights holding NaN or infinite values (refused by default)." };
         var command = new Command("predict", "Classify one image with a zoo network and its weights, or with a saved ML.NET model.")
         {
-            arch, weights, model, image, resize, crop, top, labels, mean, std, json, maxPixels,
+            arch, weights, model, image, resize, crop, top, labels, mean, std, json, maxPixels, allowNonFinite,
         };
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
@@ -41,7 +42,7 @@ internal static class PredictCommand
                 return CliOutput.Fail(parse, $"--top must be at least 1; got {k}.");
             if (parse.GetValue(model) is { } modelPath)
             {
-                var weightsOnly = new Option[] { arch, weights, resize, crop, labels, mean, std }.Where(o => parse.GetResult(o) is not null).ToList();
+                var weightsOnly = new Option[] { arch, weights, resize, crop, labels, mean, std, allowNonFinite }.Where(o => parse.GetResult(o) is not null).ToList();
                 if (weightsOnly.Count > 0)
                     return CliOutput.Fail(parse, $"{string.Join(", ", weightsOnly.Select(o => o.Name))} apply to --arch/--weights, not to --model (the saved model holds its own preprocessing and classes).");
                 var prediction = SavedModelPrediction.Predict(modelPath, imagePath, k, ImageLimitOption.Limits(parse, maxPixels));
@@ -62,7 +63,8 @@ internal static class PredictCommand
             };
             preprocessing.Validate();
             var input = preprocessing.Load(imagePath); // fails on a bad image before the network is built
-            var (network, _) = ZooModels.Build(archName, weightsPath, numClasses: null, WeightsLoadOptions.Exact);
+            var (network, _) = ZooModels.Build(archName, weightsPath, numClasses: null,
+                WeightsLoadOptions.Exact with { AllowNonFinite = parse.GetValue(allowNonFinite) });
             using (network)
             {
                 if (network.NumClasses == 0)
