@@ -6,20 +6,7 @@ namespace ResNet.MLNet.Tests.Cli;
 public class FinetuneForceTests
 {
     /// <summary>data/train and data/test with two classes of two sample images each.</summary>
-    private static string SmallData(TempDirectory dir)
-    {
-        string data = Path.Combine(dir.Path, "data");
-        foreach (string split in new[] { "train", "test" })
-        {
-            foreach (string cls in new[] { "bag", "coat" })
-            {
-                string target = Directory.CreateDirectory(Path.Combine(data, split, cls)).FullName;
-                foreach (string image in Directory.GetFiles(Path.Combine(Repo.SampleData, "test", cls)).Order(StringComparer.Ordinal).Take(2))
-                    File.Copy(image, Path.Combine(target, Path.GetFileName(image)));
-            }
-        }
-        return data;
-    }
+    private static string SmallData(TempDirectory dir) => SampleImages.Folder(Path.Combine(dir.Path, "data"), perClass: 2, "train", "test");
 
     private static (int, string, string) Finetune(string data, string output, params string[] more) =>
         CliRunner.Run(["finetune", "--data", data, "--arch", "cifar_resnet20", "--image-size", "28", "--epochs", "1", "--batch-size", "4",

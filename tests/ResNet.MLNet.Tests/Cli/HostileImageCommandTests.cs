@@ -9,15 +9,7 @@ public class HostileImageCommandTests
     private static (TempDirectory Dir, string Bomb) FolderWithBomb()
     {
         var dir = new TempDirectory();
-        foreach (string split in new[] { "train", "test" })
-        {
-            foreach (string cls in new[] { "bag", "coat" })
-            {
-                string target = Directory.CreateDirectory(Path.Combine(dir.Path, "data", split, cls)).FullName;
-                foreach (string image in Directory.GetFiles(Path.Combine(Repo.SampleData, "test", cls)).Order(StringComparer.Ordinal).Take(2))
-                    File.Copy(image, Path.Combine(target, Path.GetFileName(image)));
-            }
-        }
+        SampleImages.Folder(Path.Combine(dir.Path, "data"), perClass: 2, "train", "test");
         string bomb = Path.Combine(dir.Path, "data", "test", "bag", "bomb.png");
         File.WriteAllBytes(bomb, HostileImages.Png(30000, 30000));
         return (dir, bomb);

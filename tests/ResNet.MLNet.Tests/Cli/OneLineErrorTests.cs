@@ -9,17 +9,7 @@ namespace ResNet.MLNet.Tests.Cli;
 public class OneLineErrorTests
 {
     /// <summary>A data folder of two classes of <paramref name="perClass"/> sample images each.</summary>
-    private static string TestSplit(TempDirectory dir, int perClass = 2)
-    {
-        string data = Path.Combine(dir.Path, "data");
-        foreach (string cls in new[] { "bag", "coat" })
-        {
-            string target = Directory.CreateDirectory(Path.Combine(data, cls)).FullName;
-            foreach (string image in Directory.GetFiles(Path.Combine(Repo.SampleData, "test", cls)).Order(StringComparer.Ordinal).Take(perClass))
-                File.Copy(image, Path.Combine(target, Path.GetFileName(image)));
-        }
-        return data;
-    }
+    private static string TestSplit(TempDirectory dir, int perClass = 2) => SampleImages.Folder(Path.Combine(dir.Path, "data"), perClass);
 
     [Fact]
     public void Evaluate_names_a_zip_or_a_file_that_is_not_a_model()
