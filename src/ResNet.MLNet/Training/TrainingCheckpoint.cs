@@ -87,10 +87,16 @@ internal static class TrainingCheckpoint
         string path = PathIn(directory);
         string temporary = path + ".tmp";
         var metadata = new Dictionary<string, string> { [StateKey] = JsonSerializer.Serialize(state, Json) };
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        try
         {
+            using var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None);
             SafeTensors.Write(stream, tensors.ToList(), metadata);
             stream.Flush(flushToDisk: true);
+        }
+        catch (IOException e)
+        {
+            File.Delete(temporary); // a full disk must not be left fuller by a partial file
+            throw new IOException($"Could not write the checkpoint '{path}': {e.Message} The last complete checkpoint is kept; free space and resume.", e);
         }
         beforeCommit?.Invoke(temporary);
         File.Move(temporary, path, overwrite: true);

@@ -2,13 +2,12 @@ using System.Runtime.InteropServices;
 using ResNet.MLNet.Models;
 using ResNet.MLNet.Tests.Cli;
 using ResNet.MLNet.Tests.TestSupport;
-using ResNet.MLNet.Training;
 using ResNet.MLNet.Weights;
 using static ResNet.MLNet.Tests.Weights.WeightsFixtures;
 
 namespace ResNet.MLNet.Tests.Weights;
 
-/// <summary>Weights holding NaN or infinities are refused by name unless allowed; a checkpoint's state is checked on resume.</summary>
+/// <summary>Weights holding NaN or infinities are refused by name unless allowed.</summary>
 public class NonFiniteWeightsTests
 {
     /// <summary>cifar_resnet20's tensors with <paramref name="value"/> written at index 5 of <paramref name="name"/>.</summary>
@@ -53,28 +52,5 @@ public class NonFiniteWeightsTests
         Assert.Contains("--allow-nonfinite-weights", CliRunner.Run([.. args, "--help"]).Output);
         var allowed = CliRunner.Run([.. args, "--allow-nonfinite-weights"]);
         Assert.True(allowed.ExitCode == 0, allowed.Error);
-    }
-
-    [Theory]
-    [InlineData(-5, 0, 0, "CompletedEpochs is -5, but its history holds 0 epoch(s)")]
-    [InlineData(3, 0, 0, "CompletedEpochs is 3, but its history holds 0 epoch(s)")]
-    [InlineData(0, 2, 0, "BestEpoch is 2, outside 0..0")]
-    [InlineData(0, 0, -1, "EpochsWithoutImprovement is -1, outside 0..0")]
-    public void Should_refuse_a_checkpoint_whose_state_is_impossible(int completed, int best, int withoutImprovement, string expected)
-    {
-        using var dir = new TempDirectory();
-        var state = new CheckpointState
-        {
-            CompletedEpochs = completed, Architecture = "cifar_resnet20", NumClasses = 10, Optimizer = OptimizerKind.Sgd, Seed = 1,
-            History = [], BestEpoch = best, EpochsWithoutImprovement = withoutImprovement,
-        };
-        TrainingCheckpoint.Write(dir.Path, state, []);
-
-        var e = Assert.Throws<InvalidDataException>(() => TrainingCheckpoint.Read(dir.Path));
-
-        Assert.Contains(TrainingCheckpoint.PathIn(dir.Path), e.Message);
-        Assert.Contains(expected, e.Message);
-        TrainingCheckpoint.Write(dir.Path, state with { CompletedEpochs = 0, BestEpoch = 0, EpochsWithoutImprovement = 0 }, []);
-        Assert.Equal(0, TrainingCheckpoint.Read(dir.Path)!.Value.State.CompletedEpochs);
     }
 }
