@@ -24,9 +24,10 @@ internal static class FinetuneCommand
         var resume = new Option<bool>("--resume") { Description = "Continue from the last checkpoint in --out." };
         var force = new Option<bool>("--force") { Description = "Overwrite --out if it exists." };
         var maxPixels = ImageLimitOption.Create();
+        var resumeOverride = new Option<bool>("--resume-override") { Description = "With --resume: continue even if --lr, --batch-size, --image-size, ... differ from the checkpoint's." };
         var command = new Command("finetune", "Fine-tune a ResNet on an image folder, evaluate on the test split, and write model.zip, model.onnx, weights, metrics.json and training-curves.png.")
         {
-            data, arch, weights, epochs, batchSize, imageSize, lr, freezeEpochs, seed, output, resume, force, maxPixels,
+            data, arch, weights, epochs, batchSize, imageSize, lr, freezeEpochs, seed, output, resume, force, maxPixels, resumeOverride,
         };
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
@@ -55,6 +56,7 @@ internal static class FinetuneCommand
                     Seed = parse.GetValue(seed),
                     Preprocessing = new Preprocessing { ImageSize = parse.GetValue(imageSize) },
                     CancellationToken = cancel.Token,
+                    ResumeOverride = parse.GetValue(resumeOverride),
                 };
                 var job = new FineTuneOptions
                 {
@@ -74,8 +76,10 @@ internal static class FinetuneCommand
                 TrainingCurves.Save(Path.Combine(outDir, "training-curves.png"), result!.Training.History, options.Name);
                 if (result.Metrics is null)
                 {
-                    console.MarkupLine($"[yellow]Interrupted.[/] Completed epochs are checkpointed in {Markup.Escape(Path.Combine(outDir, "checkpoints"))}; continue with the same command and --resume.");
-                    return 130;
+                    console.MarkupLine(result.Training.History.Count == 0
+                        ? "[yellow]Interrupted[/] before the first epoch completed: nothing was checkpointed. The same command with --resume starts over in the same folder."
+                        : $"[yellow]Interrupted.[/] Completed epochs are checkpointed in {Markup.Escape(Path.Combine(outDir, "checkpoints"))}; continue with the same command and --resume.");
+                    return CliOutput.Interrupted;
                 }
                 MetricsView.Write(console, result.Metrics);
                 console.MarkupLine($"Done in {result.Seconds:F0} s. Wrote model.zip, model.onnx, weights.safetensors, metrics.json, training-curves.png to {Markup.Escape(outDir)}");

@@ -35,6 +35,9 @@ internal sealed record CheckpointState
     /// <summary>True when <c>best.</c> tensors are stored (the best epoch is not the last completed one).</summary>
     public bool HasBestWeights { get; init; }
 
+    /// <summary>The options a resume compares (<see cref="TrainingOptions.ResumeSensitive"/>); null in checkpoints written before they were recorded.</summary>
+    public IReadOnlyDictionary<string, string>? Options { get; init; }
+
     /// <summary>What makes a state read from a file impossible (a count out of range, a history that disagrees), or null.</summary>
     public string? Problem()
     {
