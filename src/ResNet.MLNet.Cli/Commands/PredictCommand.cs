@@ -42,7 +42,7 @@ internal static class PredictCommand
                 return CliOutput.Fail(parse, $"--top must be at least 1; got {k}.");
             if (parse.GetValue(model) is { } modelPath)
             {
-                var weightsOnly = new Option[] { arch, weights, resize, crop, labels, mean, std, allowNonFinite }.Where(o => parse.GetResult(o) is not null).ToList();
+                var weightsOnly = new Option[] { arch, weights, resize, crop, labels, mean, std, allowNonFinite }.Where(o => parse.GetResult(o) is { Implicit: false }).ToList();
                 if (weightsOnly.Count > 0)
                     return CliOutput.Fail(parse, $"{string.Join(", ", weightsOnly.Select(o => o.Name))} apply to --arch/--weights, not to --model (the saved model holds its own preprocessing and classes).");
                 var prediction = SavedModelPrediction.Predict(modelPath, imagePath, k, ImageLimitOption.Limits(parse, maxPixels));
