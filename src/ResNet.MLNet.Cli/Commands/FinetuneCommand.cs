@@ -24,10 +24,11 @@ internal static class FinetuneCommand
         var resume = new Option<bool>("--resume") { Description = "Continue from the last checkpoint in --out." };
         var force = new Option<bool>("--force") { Description = "Overwrite --out if it exists." };
         var maxPixels = ImageLimitOption.Create();
+        var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Leave out (and list) images whose header is unreadable, truncated or over --max-image-pixels, instead of failing." };
         var resumeOverride = new Option<bool>("--resume-override") { Description = "With --resume: continue even if --lr, --batch-size, --image-size, ... differ from the checkpoint's." };
         var command = new Command("finetune", "Fine-tune a ResNet on an image folder, evaluate on the test split, and write model.zip, model.onnx, weights, metrics.json and training-curves.png.")
         {
-            data, arch, weights, epochs, batchSize, imageSize, lr, freezeEpochs, seed, output, resume, force, maxPixels, resumeOverride,
+            data, arch, weights, epochs, batchSize, imageSize, lr, freezeEpochs, seed, output, resume, force, maxPixels, resumeOverride, skipCorrupt,
         };
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
@@ -68,11 +69,14 @@ internal static class FinetuneCommand
                     Resume = parse.GetValue(resume),
                     Force = parse.GetValue(force),
                     ImageLimits = ImageLimitOption.Limits(parse, maxPixels),
+                    SkipCorrupt = parse.GetValue(skipCorrupt),
                 };
                 console.MarkupLine($"Fine-tuning [bold]{options.Name}[/] on [bold]{Markup.Escape(job.DataFolder)}[/] ({training.Epochs} epochs, batch {training.BatchSize}, {training.Preprocessing.ImageSize}px) -> {Markup.Escape(Path.GetFullPath(job.OutputDirectory))}");
                 FineTuneResult? result = null;
                 TrainingProgressView.Run(console, training, () => result = ImageFolderFineTuning.Run(new MLContext(seed: (int)job.Training.Seed), job));
                 string outDir = Path.GetFullPath(job.OutputDirectory);
+                foreach (var skipped in result!.SkippedImages)
+                    parse.InvocationConfiguration.Error.WriteLine($"warning: skipped {Weights.PrintableName.Escape(skipped.Message, keepNewlines: false)}");
                 TrainingCurves.Save(Path.Combine(outDir, "training-curves.png"), result!.Training.History, options.Name);
                 if (result.Metrics is null)
                 {

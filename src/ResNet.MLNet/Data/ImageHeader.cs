@@ -12,6 +12,12 @@ public sealed record ImageSize(string Format, long Width, long Height)
     public long Pixels => Width * Height;
 }
 
+/// <summary>An image file that fails the header check.</summary>
+/// <param name="Index">Its position in the list checked.</param>
+/// <param name="Path">The file.</param>
+/// <param name="Message">Why, naming the file.</param>
+public sealed record ImageProblem(int Index, string Path, string Message);
+
 /// <summary>
 /// Reads an image file's dimensions from its header without decoding it (PNG IHDR, JPEG SOFn, GIF logical screen and
 /// frame descriptors, BMP info header, WebP VP8/VP8L/VP8X), and checks them against <see cref="ImageLimits"/> before
@@ -77,30 +83,46 @@ public static class ImageHeader
         CheckAll(paths.ToList(), limits, where: null);
     }
 
-    /// <summary><see cref="CheckAll(IEnumerable{string}, ImageLimits?)"/>, each failure prefixed with <paramref name="where"/> of its index (a row).</summary>
-    internal static void CheckAll(IReadOnlyList<string> list, ImageLimits? limits, Func<int, string>? where)
+    /// <summary>
+    /// The files that fail <see cref="Check"/> (checked in parallel), in the order given, each with the reason; empty
+    /// when all pass.
+    /// </summary>
+    public static IReadOnlyList<ImageProblem> FindProblems(IReadOnlyList<string> paths, ImageLimits? limits = null)
     {
+        ArgumentNullException.ThrowIfNull(paths);
         var failures = new System.Collections.Concurrent.ConcurrentBag<(int Index, string Message)>();
-        Parallel.For(0, list.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount) }, i =>
+        Parallel.For(0, paths.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount) }, i =>
         {
             try
             {
-                Check(list[i], limits);
+                Check(paths[i], limits);
             }
             catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
             {
-                failures.Add((i, where is null ? e.Message : $"{where(i)}: {e.Message}"));
+                failures.Add((i, e.Message));
             }
         });
-        if (failures.IsEmpty)
-            return;
-        var sorted = failures.OrderBy(f => f.Index).Select(f => f.Message).ToList();
-        if (sorted.Count == 1)
-            throw new InvalidDataException(sorted[0]);
+        return failures.OrderBy(f => f.Index).Select(f => new ImageProblem(f.Index, paths[f.Index], f.Message)).ToList();
+    }
+
+    /// <summary><see cref="CheckAll(IEnumerable{string}, ImageLimits?)"/>, each failure prefixed with <paramref name="where"/> of its index (a row).</summary>
+    internal static void CheckAll(IReadOnlyList<string> list, ImageLimits? limits, Func<int, string>? where)
+    {
+        var problems = FindProblems(list, limits);
+        if (problems.Count > 0)
+            throw Error(problems, list.Count, where);
+    }
+
+    /// <summary>One error for <paramref name="problems"/> found among <paramref name="checkedCount"/> files: the message itself for one, else one line per file (the first 20).</summary>
+    internal static InvalidDataException Error(IReadOnlyList<ImageProblem> problems, int checkedCount, Func<int, string>? where = null)
+    {
+        var lines = problems.Select(p => where is null ? p.Message : $"{where(p.Index)}: {p.Message}").ToList();
+        if (lines.Count == 1)
+            return new InvalidDataException(lines[0]);
         const int shown = 20;
-        string more = sorted.Count > shown ? $"{Environment.NewLine}  ... and {sorted.Count - shown} more" : "";
-        throw new InvalidDataException(
-            $"{sorted.Count} of {list.Count} images cannot be read:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", sorted.Take(shown))}{more}");
+        string more = lines.Count > shown ? $"{Environment.NewLine}  ... and {lines.Count - shown} more" : "";
+        return new InvalidDataException(
+            $"{lines.Count} of {checkedCount} images cannot be read:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", lines.Take(shown))}{more}");
     }
 
     private static ImageSize Png(HeaderReader r)

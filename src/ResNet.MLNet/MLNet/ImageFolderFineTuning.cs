@@ -45,6 +45,12 @@ public sealed class FineTuneOptions
 
     /// <summary>Limits checked on every image's header (both splits, before training starts). Default <see cref="Data.ImageLimits.Default"/>.</summary>
     public ImageLimits ImageLimits { get; init; } = ImageLimits.Default;
+
+    /// <summary>
+    /// Leave out the images that fail the header check (listed in <see cref="FineTuneResult.SkippedImages"/>) instead of
+    /// failing on them. Default false.
+    /// </summary>
+    public bool SkipCorrupt { get; init; }
 }
 
 /// <summary>What <see cref="ImageFolderFineTuning.Run"/> produced.</summary>
@@ -52,7 +58,11 @@ public sealed class FineTuneOptions
 /// <param name="Training">Training history and how it ended.</param>
 /// <param name="ModelPath">The ML.NET model (input: ImagePath; outputs: PredictedLabel as the class name, Score).</param>
 /// <param name="Seconds">Wall time of the whole job.</param>
-public sealed record FineTuneResult(ClassificationMetrics? Metrics, TrainingResult Training, string ModelPath, double Seconds);
+public sealed record FineTuneResult(ClassificationMetrics? Metrics, TrainingResult Training, string ModelPath, double Seconds)
+{
+    /// <summary>With <see cref="FineTuneOptions.SkipCorrupt"/>: the images left out, each with the reason.</summary>
+    public IReadOnlyList<ImageProblem> SkippedImages { get; init; } = [];
+}
 
 /// <summary>Micro/macro accuracy, log-loss, per-class figures and confusion matrix of a classifier on a test set.</summary>
 /// <param name="Accuracy">Micro accuracy: the fraction of images classified correctly.</param>
@@ -118,7 +128,12 @@ public static class ImageFolderFineTuning
         var clock = Stopwatch.StartNew();
         CheckOutputApartFromData(options.OutputDirectory, options.DataFolder);
         var (trainRows, testRows) = Splits(options);
-        ImageHeader.CheckAll(trainRows.Concat(testRows).Select(r => r.ImagePath), options.ImageLimits); // every bad file of both splits, before training
+        // Every bad file of both splits, before training: all reported at once, or left out with SkipCorrupt.
+        var skipped = ImageHeader.FindProblems(trainRows.Concat(testRows).Select(r => r.ImagePath).ToList(), options.ImageLimits);
+        if (skipped.Count > 0 && !options.SkipCorrupt)
+            throw ImageHeader.Error(skipped, trainRows.Count + testRows.Count);
+        if (skipped.Count > 0)
+            (trainRows, testRows) = Without(trainRows, testRows, skipped.Select(p => p.Path).ToHashSet(StringComparer.Ordinal), options.DataFolder);
         string output = PrepareOutput(options);
 
         var training = options.Training;
@@ -136,7 +151,7 @@ public static class ImageFolderFineTuning
         var keyedTrain = loadImages.Transform(labels.Transform(train));
         using var classifier = ml.MulticlassClassification.Trainers.ResNetClassifier(classifierOptions).Fit(keyedTrain);
         if (classifier.Training.Cancelled)
-            return new FineTuneResult(null, classifier.Training, Path.Combine(output, "model.zip"), clock.Elapsed.TotalSeconds);
+            return new FineTuneResult(null, classifier.Training, Path.Combine(output, "model.zip"), clock.Elapsed.TotalSeconds) { SkippedImages = skipped };
 
         var scoredTest = classifier.Transform(loadImages.Transform(labels.Transform(test)));
         var metrics = ClassificationMetrics.From(ml.MulticlassClassification.Evaluate(scoredTest), classifier.ClassNames);
@@ -158,7 +173,7 @@ public static class ImageFolderFineTuning
         classifier.SaveWeights(Path.Combine(output, "weights.safetensors"));
         File.WriteAllText(Path.Combine(output, "classes.txt"), string.Join('\n', classifier.ClassNames) + "\n");
         WriteMetrics(Path.Combine(output, "metrics.json"), metrics, classifier.Training, options);
-        return new FineTuneResult(metrics, classifier.Training, modelPath, clock.Elapsed.TotalSeconds);
+        return new FineTuneResult(metrics, classifier.Training, modelPath, clock.Elapsed.TotalSeconds) { SkippedImages = skipped };
     }
 
     /// <summary>Scores an image folder with a saved model.zip (plain ML.NET) and computes the metrics.</summary>
@@ -291,6 +306,21 @@ public static class ImageFolderFineTuning
         var all = ImageFolder.List(folder);
         CheckClasses(folder, null, all, null);
         return StratifiedSplit(all, options.TestFraction, options.Training.Seed);
+    }
+
+    /// <summary>The splits without the <paramref name="bad"/> files; every class of the training split must keep an image.</summary>
+    private static (IReadOnlyList<ImageFolderEntry>, IReadOnlyList<ImageFolderEntry>) Without(IReadOnlyList<ImageFolderEntry> train,
+        IReadOnlyList<ImageFolderEntry> test, HashSet<string> bad, string folder)
+    {
+        var keptTrain = train.Where(r => !bad.Contains(r.ImagePath)).ToList();
+        var keptTest = test.Where(r => !bad.Contains(r.ImagePath)).ToList();
+        var emptied = train.Select(r => r.Label).Distinct().Except(keptTrain.Select(r => r.Label)).ToList();
+        if (emptied.Count > 0 || keptTest.Count == 0)
+            throw new InvalidDataException(
+                $"Data folder '{Path.GetFullPath(folder)}': without its {bad.Count} unreadable image(s), " +
+                (emptied.Count > 0 ? $"class(es) {string.Join(", ", emptied.Select(c => $"'{c}'"))} have no training image" : "the test split is empty") +
+                ". Replace the unreadable images.");
+        return (keptTrain, keptTest);
     }
 
     private static bool HasSplit(string folder, out string? testSplit)

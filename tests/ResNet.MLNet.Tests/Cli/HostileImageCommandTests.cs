@@ -68,4 +68,27 @@ public class HostileImageCommandTests
             Assert.False(Directory.Exists(output));
         }
     }
+
+    [Fact]
+    public void Finetune_with_skip_corrupt_leaves_the_bad_images_out_and_lists_them()
+    {
+        var (dir, bomb) = FolderWithBomb();
+        using (dir)
+        {
+            string truncated = Path.Combine(dir.Path, "data", "train", "coat", "cut.png");
+            File.WriteAllBytes(truncated, HostileImages.Png(28, 28, truncated: true));
+            string output = dir.File("out");
+
+            var result = CliRunner.Run("finetune", "--data", Path.Combine(dir.Path, "data"), "--arch", "cifar_resnet20", "--image-size", "28",
+                "--epochs", "1", "--batch-size", "2", "--out", output, "--skip-corrupt");
+
+            Assert.True(result.ExitCode == 0, result.Error);
+            var warnings = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(2, warnings.Length);
+            Assert.All(warnings, w => Assert.StartsWith("warning: skipped ", w));
+            Assert.Contains(truncated, warnings[0]);
+            Assert.Contains(bomb, warnings[1]);
+            Assert.True(File.Exists(Path.Combine(output, "model.zip")));
+        }
+    }
 }
