@@ -6,7 +6,7 @@ namespace ResNet.MLNet.Data;
 /// <param name="Format">"PNG", "JPEG", "GIF", "BMP" or "WebP".</param>
 /// <param name="Width">Width in pixels (for a GIF, the widest extent of the logical screen and every frame).</param>
 /// <param name="Height">Height in pixels (for a GIF, the tallest extent of the logical screen and every frame).</param>
-public sealed record ImageSize(string Format, long Width, long Height)
+public sealed record ImageDimensions(string Format, long Width, long Height)
 {
     /// <summary>Width x height.</summary>
     public long Pixels => Width * Height;
@@ -31,7 +31,7 @@ public static class ImageHeader
     /// <summary>The format and size <paramref name="path"/> declares.</summary>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
     /// <exception cref="InvalidDataException">Not a regular file, not PNG/JPEG/GIF/BMP/WebP, a malformed or truncated header; the message names the file.</exception>
-    public static ImageSize Read(string path)
+    public static ImageDimensions Read(string path)
     {
         long length = RegularFile.Check(path, "an image");
         string full = Path.GetFullPath(path);
@@ -41,7 +41,7 @@ public static class ImageHeader
         int read = stream.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false);
         magic = magic[..read];
         stream.Position = 0;
-        ImageSize size;
+        ImageDimensions size;
         if (magic.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]))
             size = Png(reader);
         else if (magic.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8]))
@@ -62,7 +62,7 @@ public static class ImageHeader
     /// <summary>Reads the header and checks the size against <paramref name="limits"/> (default <see cref="ImageLimits.Default"/>).</summary>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
     /// <exception cref="InvalidDataException">See <see cref="Read"/>; or the image is larger than the limit.</exception>
-    public static ImageSize Check(string path, ImageLimits? limits = null)
+    public static ImageDimensions Check(string path, ImageLimits? limits = null)
     {
         limits ??= ImageLimits.Default;
         var size = Read(path);
@@ -125,13 +125,13 @@ public static class ImageHeader
             $"{lines.Count} of {checkedCount} images cannot be read:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", lines.Take(shown))}{more}");
     }
 
-    private static ImageSize Png(HeaderReader r)
+    private static ImageDimensions Png(HeaderReader r)
     {
         // Signature (8), IHDR: length 13, "IHDR", width, height (big-endian).
         var ihdr = r.At(8, 16, "IHDR chunk");
         if (BinaryPrimitives.ReadUInt32BigEndian(ihdr) != 13 || !ihdr[4..8].SequenceEqual("IHDR"u8))
             throw r.Error("its first chunk is not a 13-byte IHDR");
-        var size = new ImageSize("PNG", BinaryPrimitives.ReadUInt32BigEndian(ihdr[8..]), BinaryPrimitives.ReadUInt32BigEndian(ihdr[12..]));
+        var size = new ImageDimensions("PNG", BinaryPrimitives.ReadUInt32BigEndian(ihdr[8..]), BinaryPrimitives.ReadUInt32BigEndian(ihdr[12..]));
         // Walk the chunk headers (length, type) to IEND: a file that ends inside a chunk is truncated.
         for (long at = 8; ;)
         {
@@ -144,10 +144,10 @@ public static class ImageHeader
         }
     }
 
-    private static ImageSize Jpeg(HeaderReader r)
+    private static ImageDimensions Jpeg(HeaderReader r)
     {
         long at = 2;
-        ImageSize? size = null;
+        ImageDimensions? size = null;
         while (true)
         {
             var marker = r.At(at, 2, "marker");
@@ -170,7 +170,7 @@ public static class ImageHeader
             if (code is >= 0xC0 and <= 0xCF and not (0xC4 or 0xC8 or 0xCC)) // SOFn: precision, height, width
             {
                 var sof = r.At(at + 2, 5, "frame header");
-                size = new ImageSize("JPEG", BinaryPrimitives.ReadUInt16BigEndian(sof[3..]), BinaryPrimitives.ReadUInt16BigEndian(sof[1..]));
+                size = new ImageDimensions("JPEG", BinaryPrimitives.ReadUInt16BigEndian(sof[3..]), BinaryPrimitives.ReadUInt16BigEndian(sof[1..]));
             }
             else if (code == 0xDA) // start of scan: the entropy-coded data follows
             {
@@ -187,7 +187,7 @@ public static class ImageHeader
         }
     }
 
-    private static ImageSize Gif(HeaderReader r)
+    private static ImageDimensions Gif(HeaderReader r)
     {
         var screen = r.At(6, 7, "logical screen descriptor");
         long width = BinaryPrimitives.ReadUInt16LittleEndian(screen), height = BinaryPrimitives.ReadUInt16LittleEndian(screen[2..]);
@@ -215,7 +215,7 @@ public static class ImageHeader
                 throw r.Error($"unknown block 0x{block:X2} at offset {at - 1}");
             }
         }
-        return new ImageSize("GIF", width, height);
+        return new ImageDimensions("GIF", width, height);
 
         static long ColorTable(byte flags) => (flags & 0x80) != 0 ? 3L << ((flags & 7) + 1) : 0;
     }
@@ -232,23 +232,23 @@ public static class ImageHeader
         return at;
     }
 
-    private static ImageSize Bmp(HeaderReader r)
+    private static ImageDimensions Bmp(HeaderReader r)
     {
         var header = r.At(14, 4, "DIB header");
         uint dib = BinaryPrimitives.ReadUInt32LittleEndian(header);
         if (dib == 12) // BITMAPCOREHEADER: 16-bit width and height
         {
             var core = r.At(18, 4, "core header");
-            return new ImageSize("BMP", BinaryPrimitives.ReadUInt16LittleEndian(core), BinaryPrimitives.ReadUInt16LittleEndian(core[2..]));
+            return new ImageDimensions("BMP", BinaryPrimitives.ReadUInt16LittleEndian(core), BinaryPrimitives.ReadUInt16LittleEndian(core[2..]));
         }
         if (dib < 40)
             throw r.Error($"its DIB header declares {dib} bytes");
         var info = r.At(18, 8, "info header");
         long height = BinaryPrimitives.ReadInt32LittleEndian(info[4..]);
-        return new ImageSize("BMP", BinaryPrimitives.ReadInt32LittleEndian(info), Math.Abs(height)); // negative height: top-down rows
+        return new ImageDimensions("BMP", BinaryPrimitives.ReadInt32LittleEndian(info), Math.Abs(height)); // negative height: top-down rows
     }
 
-    private static ImageSize WebP(HeaderReader r)
+    private static ImageDimensions WebP(HeaderReader r)
     {
         var chunk = r.At(12, 4, "first chunk");
         if (chunk.SequenceEqual("VP8 "u8))
@@ -256,7 +256,7 @@ public static class ImageHeader
             var frame = r.At(23, 7, "VP8 frame header");
             if (!frame[..3].SequenceEqual((ReadOnlySpan<byte>)[0x9D, 0x01, 0x2A]))
                 throw r.Error("its VP8 frame has no start code");
-            return new ImageSize("WebP", BinaryPrimitives.ReadUInt16LittleEndian(frame[3..]) & 0x3FFF, BinaryPrimitives.ReadUInt16LittleEndian(frame[5..]) & 0x3FFF);
+            return new ImageDimensions("WebP", BinaryPrimitives.ReadUInt16LittleEndian(frame[3..]) & 0x3FFF, BinaryPrimitives.ReadUInt16LittleEndian(frame[5..]) & 0x3FFF);
         }
         if (chunk.SequenceEqual("VP8L"u8))
         {
@@ -264,12 +264,12 @@ public static class ImageHeader
             if (bits[0] != 0x2F)
                 throw r.Error("its VP8L chunk has no signature");
             uint packed = BinaryPrimitives.ReadUInt32LittleEndian(bits[1..]);
-            return new ImageSize("WebP", (packed & 0x3FFF) + 1, ((packed >> 14) & 0x3FFF) + 1);
+            return new ImageDimensions("WebP", (packed & 0x3FFF) + 1, ((packed >> 14) & 0x3FFF) + 1);
         }
         if (chunk.SequenceEqual("VP8X"u8))
         {
             var canvas = r.At(24, 6, "VP8X canvas size");
-            return new ImageSize("WebP", (canvas[0] | canvas[1] << 8 | canvas[2] << 16) + 1L, (canvas[3] | canvas[4] << 8 | canvas[5] << 16) + 1L);
+            return new ImageDimensions("WebP", (canvas[0] | canvas[1] << 8 | canvas[2] << 16) + 1L, (canvas[3] | canvas[4] << 8 | canvas[5] << 16) + 1L);
         }
         throw r.Error($"its first chunk is '{System.Text.Encoding.ASCII.GetString(chunk)}', not VP8, VP8L or VP8X");
     }

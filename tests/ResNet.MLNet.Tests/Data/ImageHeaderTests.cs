@@ -50,9 +50,9 @@ public class ImageHeaderTests
         foreach (var c in cases)
         {
             File.WriteAllBytes(dir.File(c.Name), c.Bytes);
-            Assert.Equal(new ImageSize(c.Format, c.Width, c.Height), ImageHeader.Read(dir.File(c.Name)));
+            Assert.Equal(new ImageDimensions(c.Format, c.Width, c.Height), ImageHeader.Read(dir.File(c.Name)));
         }
-        Assert.Equal(new ImageSize("PNG", 30, 20), ImageHeader.Read(PredictFixtures.PathOf("gray.png"))); // a real file
+        Assert.Equal(new ImageDimensions("PNG", 30, 20), ImageHeader.Read(PredictFixtures.PathOf("gray.png"))); // a real file
     }
 
     [Fact]
