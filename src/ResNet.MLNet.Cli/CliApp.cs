@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using ResNet.MLNet.Cli.Commands;
 
 namespace ResNet.MLNet.Cli;
@@ -21,6 +23,19 @@ public static class CliApp
         root.Subcommands.Add(FeaturizeCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         var config = new InvocationConfiguration { Output = output ?? Console.Out, Error = error ?? Console.Error };
-        return root.Parse(args).Invoke(config);
+        var parse = root.Parse(args);
+        return parse.Action is ParseErrorAction ? UsageError(parse, config.Error) : parse.Invoke(config);
+    }
+
+    /// <summary>A command line that does not parse: its first error on one line, where to look, exit code 2.</summary>
+    private static int UsageError(ParseResult parse, TextWriter error)
+    {
+        var names = new List<string>();
+        for (var result = parse.CommandResult; result.Parent is CommandResult parent; result = parent)
+            names.Insert(0, result.Command.Name);
+        string command = string.Join(" ", ["resnet-mlnet", .. names]);
+        string more = parse.Errors.Count > 1 ? $" ({parse.Errors.Count - 1} more)" : "";
+        error.WriteLine($"error: {command}: {Weights.PrintableName.Escape(parse.Errors[0].Message, keepNewlines: false)}{more} Run '{command} --help' for the options.");
+        return CliOutput.Usage;
     }
 }

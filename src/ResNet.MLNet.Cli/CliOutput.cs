@@ -67,24 +67,81 @@ internal static class CliOutput
             new Text($"{task.Value:0}/{task.MaxValue:0}");
     }
 
-    /// <summary>Writes an expected failure (bad argument, bad file) to stderr without a stack trace; returns exit code 1.</summary>
+    /// <summary>
+    /// Writes an expected failure (bad argument, bad file) to stderr without a stack trace; returns <see cref="BadInput"/>. Control
+    /// characters (from names in files) are escaped; the lines of a list of files are kept.
+    /// </summary>
     public static int Fail(ParseResult parse, string message)
     {
-        parse.InvocationConfiguration.Error.WriteLine($"error: {message}");
-        return 1;
+        parse.InvocationConfiguration.Error.WriteLine($"error: {Weights.PrintableName.Escape(message, keepNewlines: true)}");
+        return BadInput;
     }
 
-    /// <summary>Runs a command body, turning the toolkit's expected exceptions into <see cref="Fail"/>.</summary>
+    /// <summary>Exit code of bad input: a missing or malformed file, a value out of range.</summary>
+    public const int BadInput = 1;
+
+    /// <summary>Exit code of a command line that does not parse: an unknown or missing option.</summary>
+    public const int Usage = 2;
+
+    /// <summary>Exit code of an interrupted command (128 + SIGINT).</summary>
+    public const int Interrupted = 130;
+
+    /// <summary>
+    /// Runs a command body so that nothing leaves it as a stack trace: the toolkit's expected exceptions become one
+    /// <see cref="Fail"/> line (exit 1), cancellation exit 130, and anything else one line that says it is a bug (exit 1;
+    /// the stack trace follows when the environment variable RESNET_MLNET_TRACE is 1).
+    /// </summary>
     public static int Guard(ParseResult parse, Func<int> body)
     {
         try
         {
             return body();
         }
-        catch (Exception e) when (IsExpected(e))
+        catch (Exception e) when (IsExpected(Unwrap(e)))
         {
-            return Fail(parse, e.Message);
+            return Fail(parse, MessageOf(e));
         }
+        catch (Exception e) when (Unwrap(e) is OperationCanceledException)
+        {
+            parse.InvocationConfiguration.Error.WriteLine("error: interrupted.");
+            return Interrupted;
+        }
+        catch (Exception e) when (Unwrap(e) is OutOfMemoryException)
+        {
+            return Fail(parse, $"out of memory: {MessageOf(e)} Use smaller inputs or batches, or more memory.");
+        }
+        catch (Exception e)
+        {
+            var inner = Unwrap(e);
+            Fail(parse, $"unexpected {inner.GetType().Name}: {MessageOf(e)} This is a bug in resnet-mlnet: please report it " +
+                "with the command line (RESNET_MLNET_TRACE=1 prints the stack trace).");
+            if (Environment.GetEnvironmentVariable("RESNET_MLNET_TRACE") == "1")
+                parse.InvocationConfiguration.Error.WriteLine(e.ToString());
+            return BadInput;
+        }
+    }
+
+    /// <summary>
+    /// The message to print for an exception: that of the single exception inside aggregate and reflection wrappers,
+    /// without .NET's suffixes for developers (" (Parameter 'name')", "Actual value was ...").
+    /// </summary>
+    public static string MessageOf(Exception e)
+    {
+        e = Unwrap(e);
+        string message = e.Message;
+        if (e is ArgumentOutOfRangeException { ActualValue: not null }
+            && message.LastIndexOf(Environment.NewLine + "Actual value was", StringComparison.Ordinal) is var actual and >= 0)
+            message = message[..actual];
+        if (e is ArgumentException { ParamName: { } name } && message.EndsWith($" (Parameter '{name}')", StringComparison.Ordinal))
+            message = message[..^$" (Parameter '{name}')".Length];
+        return message;
+    }
+
+    private static Exception Unwrap(Exception e)
+    {
+        while (e is AggregateException { InnerExceptions.Count: 1 } or System.Reflection.TargetInvocationException && e.InnerException is not null)
+            e = e.InnerException;
+        return e;
     }
 
     /// <summary>

@@ -13,6 +13,9 @@ public static class ConvertCommand
         ["torchsharp"] = WeightsFormat.TorchSharp,
     };
 
+    /// <summary>Most the tensors' bytes may exceed the input file's size by (plus 1 MiB), as a factor.</summary>
+    private const int MaxGrowth = 2;
+
     /// <summary>Creates the command.</summary>
     public static Command Create()
     {
@@ -33,6 +36,14 @@ public static class ConvertCommand
     {
         var target = formatName is null ? WeightsFile.FormatForExtension(to) : Formats[formatName];
         var content = WeightsFile.Read(from);
+        // Tensors that share one storage (views) are read once but written each on its own: refuse what would write far
+        // more than the file holds (2,000 views of one 4 MB storage made 8.4 GB).
+        long inputBytes = new FileInfo(from).Length, outputBytes = content.ByteCount;
+        if (outputBytes > MaxGrowth * inputBytes + (1 << 20))
+            throw new InvalidDataException(
+                $"'{PrintableName.Of(Path.GetFullPath(from))}': its {content.Tensors.Count:N0} tensors hold {outputBytes:N0} bytes, {outputBytes / Math.Max(1, inputBytes):N0} times " +
+                $"the file's {inputBytes:N0}: they share storage, and every format written here stores each tensor apart. Not converted; " +
+                "save the tensors you need without shared views.");
         var metadata = new Dictionary<string, string>(content.Metadata, StringComparer.Ordinal);
         if (ArchitectureDetector.Detect(content.Tensors) is { } match)
         {

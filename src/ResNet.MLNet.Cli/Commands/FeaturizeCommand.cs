@@ -24,9 +24,10 @@ internal static class FeaturizeCommand
         var batchSize = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 32 };
         var split = new Option<string?>("--split") { Description = "Sub-folder of --data to read, e.g. train or test." };
         var output = new Option<string>("--out") { Description = "The CSV file to write: path,label,f0..fD-1, one row per image.", Required = true };
+        var maxPixels = ImageLimitOption.Create();
         var command = new Command("featurize", "Write ResNet embeddings of an image folder to CSV, through the ML.NET featurizer.")
         {
-            data, arch, weights, imageSize, batchSize, split, output,
+            data, arch, weights, imageSize, batchSize, split, output, maxPixels,
         };
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
@@ -52,6 +53,7 @@ internal static class FeaturizeCommand
                 Input = setup.Input,
                 ImageSize = parse.GetValue(imageSize),
                 BatchSize = parse.GetValue(batchSize),
+                ImageLimits = ImageLimitOption.Limits(parse, maxPixels),
             })).Fit(images);
             using var transformer = featurizer.LastTransformer;
             if (transformer.LoadingReport is { } report)

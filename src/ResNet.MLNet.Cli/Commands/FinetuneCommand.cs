@@ -24,9 +24,12 @@ internal static class FinetuneCommand
         var output = new Option<string>("--out") { Description = "Output directory.", DefaultValueFactory = _ => "resnet-finetune" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the last checkpoint in --out." };
         var force = new Option<bool>("--force") { Description = "Overwrite --out if it exists." };
+        var maxPixels = ImageLimitOption.Create();
+        var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Leave out (and list) images whose header is unreadable, truncated or over --max-image-pixels, instead of failing." };
+        var resumeOverride = new Option<bool>("--resume-override") { Description = "With --resume: continue even if --lr, --batch-size, --image-size, ... differ from the checkpoint's." };
         var command = new Command("finetune", "Fine-tune a ResNet on an image folder, evaluate on the test split, and write model.zip, model.onnx, weights, metrics.json and training-curves.png.")
         {
-            data, arch, weights, epochs, batchSize, imageSize, lr, freezeEpochs, seed, output, resume, force,
+            data, arch, weights, epochs, batchSize, imageSize, lr, freezeEpochs, seed, output, resume, force, maxPixels, resumeOverride, skipCorrupt,
         };
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
@@ -61,6 +64,7 @@ internal static class FinetuneCommand
                     Seed = parse.GetValue(seed),
                     ImageSize = parse.GetValue(imageSize),
                     CancellationToken = cancel.Token,
+                    ResumeOverride = parse.GetValue(resumeOverride),
                 };
                 var job = new FineTuneOptions
                 {
@@ -71,17 +75,23 @@ internal static class FinetuneCommand
                     Training = training,
                     Resume = parse.GetValue(resume),
                     Force = parse.GetValue(force),
+                    ImageLimits = ImageLimitOption.Limits(parse, maxPixels),
+                    SkipCorrupt = parse.GetValue(skipCorrupt),
                 };
                 string from = weightsName is null ? "from scratch" : $"from {weightsName}";
                 console.MarkupLine($"Fine-tuning [bold]{Markup.Escape(archLabel)}[/] {Markup.Escape(from)} on [bold]{Markup.Escape(job.DataFolder)}[/] ({training.Epochs} epochs, batch {training.BatchSize}{(training.ImageSize is int px ? $", {px}px" : "")}) -> {Markup.Escape(Path.GetFullPath(job.OutputDirectory))}");
                 FineTuneResult? result = null;
                 TrainingProgressView.Run(console, training, () => result = ImageFolderFineTuning.Run(new MLContext(seed: (int)job.Training.Seed), job));
                 string outDir = Path.GetFullPath(job.OutputDirectory);
-                TrainingCurves.Save(Path.Combine(outDir, "training-curves.png"), result!.Training.History, result.Architecture);
+                foreach (var skipped in result!.SkippedImages)
+                    parse.InvocationConfiguration.Error.WriteLine($"warning: skipped {Weights.PrintableName.Escape(skipped.Message, keepNewlines: false)}");
+                TrainingCurves.Save(Path.Combine(outDir, "training-curves.png"), result.Training.History, result.Architecture);
                 if (result.Metrics is null)
                 {
-                    console.MarkupLine($"[yellow]Interrupted.[/] Completed epochs are checkpointed in {Markup.Escape(Path.Combine(outDir, "checkpoints"))}; continue with the same command and --resume.");
-                    return 130;
+                    console.MarkupLine(result.Training.History.Count == 0
+                        ? "[yellow]Interrupted[/] before the first epoch completed: nothing was checkpointed. The same command with --resume starts over in the same folder."
+                        : $"[yellow]Interrupted.[/] Completed epochs are checkpointed in {Markup.Escape(Path.Combine(outDir, "checkpoints"))}; continue with the same command and --resume.");
+                    return CliOutput.Interrupted;
                 }
                 MetricsView.Write(console, result.Metrics);
                 console.MarkupLine($"Done in {result.Seconds:F0} s. Wrote model.zip, model.onnx, weights.safetensors, metrics.json, training-curves.png to {Markup.Escape(outDir)}");

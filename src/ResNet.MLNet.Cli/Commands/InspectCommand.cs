@@ -17,18 +17,23 @@ public static class InspectCommand
         return command;
     }
 
+    /// <summary>Names are padded to the longest one, but never wider than this: one long name must not widen every line.</summary>
+    private const int MaxNameColumn = 60;
+
     private static int Inspect(string path, TextWriter output)
     {
         var content = WeightsFile.Read(path);
         var tensors = content.Tensors;
-        output.WriteLine($"{path}: {content.Format}");
+        output.WriteLine($"{PrintableName.Of(path)}: {content.Format}");
         foreach (var (key, value) in content.Metadata)
-            output.WriteLine($"  metadata {key} = {value}");
+            output.WriteLine($"  metadata {PrintableName.Of(key)} = {PrintableName.Of(value)}");
         output.WriteLine();
 
-        int nameWidth = tensors.Select(t => t.Name.Length).DefaultIfEmpty(4).Max();
-        foreach (var t in tensors)
-            output.WriteLine($"{t.Name.PadRight(nameWidth)}  {t.DTypeName,-8}  [{string.Join(", ", t.Shape)}]");
+        // Names from the file: escaped, cut when very long, padded within a bounded column.
+        var names = tensors.Select(t => PrintableName.Of(t.Name)).ToList();
+        int nameWidth = Math.Min(names.Select(n => n.Length).DefaultIfEmpty(4).Max(), MaxNameColumn);
+        for (int i = 0; i < tensors.Count; i++)
+            output.WriteLine($"{names[i].PadRight(nameWidth)}  {tensors[i].DTypeName,-8}  [{string.Join(", ", tensors[i].Shape)}]");
         output.WriteLine();
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,

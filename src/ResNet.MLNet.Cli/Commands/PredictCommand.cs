@@ -28,9 +28,11 @@ internal static class PredictCommand
         var mean = new Option<string?>("--mean") { Description = "Per-channel mean as r,g,b. Default: the weights' (ImageNet's 0.485,0.456,0.406)." };
         var std = new Option<string?>("--std") { Description = "Per-channel standard deviation as r,g,b. Default: the weights' (ImageNet's 0.229,0.224,0.225)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
+        var maxPixels = ImageLimitOption.Create();
+        var allowNonFinite = new Option<bool>("--allow-nonfinite-weights") { Description = "Load weights holding NaN or infinite values (refused by default)." };
         var command = new Command("predict", "Classify one image with a zoo network and its weights, or with a saved ML.NET model.")
         {
-            arch, weights, model, image, resize, crop, top, labels, mean, std, json,
+            arch, weights, model, image, resize, crop, top, labels, mean, std, json, maxPixels, allowNonFinite,
         };
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
@@ -40,10 +42,10 @@ internal static class PredictCommand
                 return CliOutput.Fail(parse, $"--top must be at least 1; got {k}.");
             if (parse.GetValue(model) is { } modelPath)
             {
-                var weightsOnly = new Option[] { arch, weights, resize, crop, labels, mean, std }.Where(o => parse.GetResult(o) is not null).ToList();
+                var weightsOnly = new Option[] { arch, weights, resize, crop, labels, mean, std, allowNonFinite }.Where(o => parse.GetResult(o) is { Implicit: false }).ToList();
                 if (weightsOnly.Count > 0)
                     return CliOutput.Fail(parse, $"{string.Join(", ", weightsOnly.Select(o => o.Name))} apply to --arch/--weights, not to --model (the saved model holds its own preprocessing and classes).");
-                var prediction = SavedModelPrediction.Predict(modelPath, imagePath, k);
+                var prediction = SavedModelPrediction.Predict(modelPath, imagePath, k, ImageLimitOption.Limits(parse, maxPixels));
                 return Print(parse, parse.GetValue(json), imagePath, Path.GetFileName(modelPath), prediction.Top, prediction.PredictedLabel, prediction.Scores);
             }
             if (parse.GetValue(weights) is not { } weightsPath)
@@ -51,7 +53,8 @@ internal static class PredictCommand
             if (!File.Exists(imagePath))
                 return CliOutput.Fail(parse, $"Image file '{Path.GetFullPath(imagePath)}' does not exist.");
 
-            var setup = ZooModels.Build(parse.GetValue(arch), weightsPath, numClasses: null, WeightsLoadOptions.Exact, parse.InvocationConfiguration.Error);
+            var setup = ZooModels.Build(parse.GetValue(arch), weightsPath, numClasses: null,
+                WeightsLoadOptions.Exact with { AllowNonFinite = parse.GetValue(allowNonFinite) }, parse.InvocationConfiguration.Error);
             using var network = setup.Model;
             if (network.NumClasses == 0)
                 return CliOutput.Fail(parse, $"{setup.Weights!.DisplayName} has no classifier head (features only): predict needs weights with an fc layer; use featurize for embeddings.");
@@ -62,7 +65,7 @@ internal static class PredictCommand
                 Mean = ParseTriple(parse.GetValue(mean), "--mean") ?? setup.Input.Mean,
                 Std = ParseTriple(parse.GetValue(std), "--std") ?? setup.Input.Std,
             };
-            var pixels = ImagePreprocessing.Load(imagePath, input);
+            var pixels = ImagePreprocessing.Load(imagePath, input, ImageLimitOption.Limits(parse, maxPixels));
             var names = parse.GetValue(labels) is { } labelsPath ? ReadLabels(labelsPath, network.NumClasses)
                 : input.ClassNames?.Count == network.NumClasses ? input.ClassNames : null;
             float[] logits = Forward(network, pixels);

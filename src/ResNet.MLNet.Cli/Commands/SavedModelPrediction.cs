@@ -21,24 +21,15 @@ internal static class SavedModelPrediction
 
     /// <exception cref="FileNotFoundException">The model or the image is missing.</exception>
     /// <exception cref="InvalidDataException">The model is not an ML.NET model of that shape, or the image cannot be decoded.</exception>
-    public static Result Predict(string modelPath, string imagePath, int k)
+    public static Result Predict(string modelPath, string imagePath, int k, ImageLimits limits)
     {
         string fullModel = Path.GetFullPath(modelPath);
         if (!File.Exists(modelPath))
             throw new FileNotFoundException($"Model file '{fullModel}' does not exist.", modelPath);
-        ImageTensor.Load(imagePath); // a missing or undecodable image fails here, with its name, not deep inside ML.NET
+        ImageTensor.Load(imagePath, limits); // a missing or undecodable image fails here, with its name, not deep inside ML.NET
 
         var ml = new MLContext(seed: 0);
-        ITransformer model;
-        DataViewSchema inputSchema;
-        try
-        {
-            model = ml.Model.Load(modelPath, out inputSchema);
-        }
-        catch (Exception e) when (e is InvalidDataException or FormatException or InvalidOperationException or NotSupportedException)
-        {
-            throw new InvalidDataException($"'{fullModel}' is not an ML.NET model that can be loaded here: {e.Message}", e);
-        }
+        var model = ImageFolderFineTuning.LoadModel(ml, modelPath, out var inputSchema);
         try
         {
             CheckInput(inputSchema, fullModel);

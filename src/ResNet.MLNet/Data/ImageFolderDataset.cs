@@ -13,8 +13,13 @@ public static class ImageFolderDataset
     /// as <see cref="ImageFolder.List"/> gives them.
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
-    /// <exception cref="InvalidDataException">The folder holds no images, or an image cannot be decoded (the file is named).</exception>
-    public static InMemoryImageDataset Load(string folder, int size, int channels = 3, ImageFolderOptions? options = null)
+    /// <param name="folder">The image folder.</param>
+    /// <param name="size">Side of the square the images are stretched to.</param>
+    /// <param name="channels">1 (grayscale) or 3 (RGB).</param>
+    /// <param name="options">Extensions and split.</param>
+    /// <param name="limits">Limits checked on every file's header before any is decoded; default <see cref="ImageLimits.Default"/>.</param>
+    /// <exception cref="InvalidDataException">The folder holds no images, or images cannot be decoded or are over the limits (every such file is named).</exception>
+    public static InMemoryImageDataset Load(string folder, int size, int channels = 3, ImageFolderOptions? options = null, ImageLimits? limits = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
         if (channels is not (1 or 3))
@@ -25,6 +30,6 @@ public static class ImageFolderDataset
         var listed = ml.Data.LoadImageRows(entries);
         var images = ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: "ImagePath").Fit(listed).Transform(listed);
         var input = new ImageModelInput { Channels = channels, ImageSize = size, ResizeMode = ImageResizeMode.Stretch }.WithChannels(channels);
-        return ClassifierData.Load(ml.Transforms, images, "Image", "Label", classes, input, "ImagePath", "image folder");
+        return ClassifierData.Load(ml.Transforms, images, "Image", "Label", classes, input, "ImagePath", "image folder", limits ?? ImageLimits.Default);
     }
 }

@@ -24,11 +24,11 @@ public static class ImagePreprocessing
 
     /// <summary>Decodes <paramref name="path"/> (see <see cref="ImageTensor.Load"/>) and applies <paramref name="input"/>.</summary>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
-    /// <exception cref="InvalidDataException">The file is not an image ML.NET can decode.</exception>
-    public static ImageTensor Load(string path, ImageModelInput input)
+    /// <exception cref="InvalidDataException">The file is not an image ML.NET can decode, or is over <paramref name="limits"/> (default <see cref="ImageLimits.Default"/>).</exception>
+    public static ImageTensor Load(string path, ImageModelInput input, ImageLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(input);
         input.Validate();
-        return Apply(ImageTensor.Load(path), input);
+        return Apply(ImageTensor.Load(path, limits ?? ImageLimits.Default), input);
     }
 }

@@ -49,13 +49,18 @@ public sealed class ImageTensor
     /// give three equal channels. ML.NET decodes transparency premultiplied, so translucent pixels come out composited
     /// over black (PIL's <c>convert("RGB")</c> drops alpha instead); opaque images match PIL exactly for lossless formats.
     /// </summary>
+    /// <remarks>
+    /// The header is checked first (<see cref="ImageHeader.Check"/>): a file that is not a regular file, is truncated, or
+    /// declares more pixels than <paramref name="limits"/> allow is refused before anything is decoded.
+    /// </remarks>
+    /// <param name="path">The image file.</param>
+    /// <param name="limits">Limits checked before decoding; default <see cref="ImageLimits.Default"/>.</param>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
-    /// <exception cref="InvalidDataException">The file is not an image ML.NET can decode; the message names it.</exception>
-    public static ImageTensor Load(string path)
+    /// <exception cref="InvalidDataException">The file is not an image ML.NET can decode, or is over the limits; the message names it.</exception>
+    public static ImageTensor Load(string path, ImageLimits? limits = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"Image file '{Path.GetFullPath(path)}' does not exist.", path);
+        ImageHeader.Check(path, limits);
         byte[] bytes = File.ReadAllBytes(path); // read errors surface as themselves, not as "not an image"
         MLImage image;
         try

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
+using ResNet.MLNet.Data;
 
 namespace ResNet.MLNet;
 
@@ -27,9 +28,12 @@ internal sealed class BatchedModelTransformer : ITransformer
 {
     private readonly IBatchModel model;
 
-    public BatchedModelTransformer(IBatchModel model, string inputColumn, string outputColumn, int batchSize, string? pathColumn)
+    public BatchedModelTransformer(IBatchModel model, string inputColumn, string outputColumn, int batchSize, string? pathColumn, ImageLimits imageLimits)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ArgumentNullException.ThrowIfNull(imageLimits);
+        imageLimits.Validate();
+        ImageLimits = imageLimits;
         this.model = model;
         InputColumn = inputColumn;
         OutputColumn = outputColumn;
@@ -43,6 +47,9 @@ internal sealed class BatchedModelTransformer : ITransformer
 
     /// <summary>A text column naming each row's file, quoted in errors when present.</summary>
     public string? PathColumn { get; }
+
+    /// <summary>Limits checked on the header of each file in <see cref="PathColumn"/> before it is decoded.</summary>
+    public ImageLimits ImageLimits { get; }
 
     public bool IsRowToRowMapper => true;
 
@@ -90,10 +97,15 @@ internal sealed class BatchedModelTransformer : ITransformer
         private readonly int channels;
         private readonly int height;
         private readonly int width;
+        private readonly ImageLimits? limits;
         private MLImage? picture;
 
-        public RowReader(BatchedModelTransformer parent, DataViewRow row)
+        /// <param name="parent">The transformer.</param>
+        /// <param name="row">The row (or cursor) read.</param>
+        /// <param name="checkFiles">Check each row's file header before its image is decoded (rows read one at a time).</param>
+        public RowReader(BatchedModelTransformer parent, DataViewRow row, bool checkFiles)
         {
+            limits = checkFiles ? parent.ImageLimits : null;
             var input = row.Schema[parent.InputColumn];
             var type = (ImageDataViewType)input.Type;
             image = row.GetGetter<MLImage>(input);
@@ -109,6 +121,8 @@ internal sealed class BatchedModelTransformer : ITransformer
             var destination = buffer.AsSpan(slot * length, length);
             try
             {
+                if (limits is not null && PathOf() is { Length: > 0 } file)
+                    ImageHeader.Check(file, limits);
                 image(ref picture!);
                 if (picture is null)
                     destination.Clear(); // no image (an empty path): zeros, as ML.NET's ExtractPixels gives
@@ -179,11 +193,13 @@ internal sealed class BatchedModelTransformer : ITransformer
             outputBuffer = outputActive ? new float[batch * parent.model.OutputLength] : [];
             if (outputActive)
             {
+                // ML.NET's image cursors may decode ahead on worker threads: check every file's header before any is read.
+                ImagePipeline.CheckImageFiles(input, parent.PathColumn, parent.ImageLimits);
                 var lookColumns = new List<DataViewSchema.Column> { input.Schema[parent.InputColumn] };
                 if (parent.PathColumn is not null && input.Schema.GetColumnOrNull(parent.PathColumn) is { } p)
                     lookColumns.Add(p);
                 lookahead = input.GetRowCursor(lookColumns);
-                reader = new RowReader(parent, lookahead);
+                reader = new RowReader(parent, lookahead, checkFiles: false);
                 inputBuffers[0] = new float[batch * parent.model.InputLength];
                 inputBuffers[1] = new float[batch * parent.model.InputLength];
             }
@@ -328,7 +344,7 @@ internal sealed class BatchedModelTransformer : ITransformer
         {
             if (column.Index < input.Schema.Count)
                 return input.GetGetter<TValue>(input.Schema[column.Index]);
-            reader ??= new RowReader(parent, input);
+            reader ??= new RowReader(parent, input, checkFiles: true);
             return OutputGetter<TValue>(column, () =>
             {
                 if (scoredPosition != input.Position)

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using ResNet.MLNet.Data;
 using ResNet.MLNet.Training;
 
 namespace ResNet.MLNet;
@@ -65,8 +66,9 @@ internal static class ClassifierData
     /// </summary>
     /// <exception cref="InvalidDataException">A label is missing or unknown, or an image cannot be read (file and row named).</exception>
     public static InMemoryImageDataset Load(TransformsCatalog transforms, IDataView data, string imageColumn, string labelColumn,
-        IReadOnlyList<string> classes, ImageModelInput modelInput, string? pathColumnName, string role)
+        IReadOnlyList<string> classes, ImageModelInput modelInput, string? pathColumnName, string role, ImageLimits imageLimits)
     {
+        ImagePipeline.CheckImageFiles(data, "ImagePath", imageLimits); // before ML.NET decodes (possibly ahead, on worker threads)
         const string resized = "resnet.train.resized", pixels = "resnet.train.pixels";
         int size = modelInput.ImageSize, channels = modelInput.Channels;
         var view = ImagePipeline.Resize(transforms, imageColumn, resized, modelInput)

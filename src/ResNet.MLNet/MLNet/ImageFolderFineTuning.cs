@@ -36,8 +36,21 @@ public sealed class FineTuneOptions
     /// <summary>Continue from the last checkpoint in OutputDirectory. Default false.</summary>
     public bool Resume { get; init; }
 
-    /// <summary>Overwrite an existing OutputDirectory. Default false.</summary>
+    /// <summary>
+    /// Reuse an existing OutputDirectory that a previous run wrote (it holds <see cref="ImageFolderFineTuning.OutputMarker"/>):
+    /// the files that run wrote (<see cref="ImageFolderFineTuning.OutputFiles"/>, checkpoints/) are deleted, nothing else.
+    /// A folder without the marker is refused. Default false.
+    /// </summary>
     public bool Force { get; init; }
+
+    /// <summary>Limits checked on every image's header (both splits, before training starts). Default <see cref="Data.ImageLimits.Default"/>.</summary>
+    public ImageLimits ImageLimits { get; init; } = ImageLimits.Default;
+
+    /// <summary>
+    /// Leave out the images that fail the header check (listed in <see cref="FineTuneResult.SkippedImages"/>) instead of
+    /// failing on them. Default false.
+    /// </summary>
+    public bool SkipCorrupt { get; init; }
 }
 
 /// <summary>What <see cref="ImageFolderFineTuning.Run"/> produced.</summary>
@@ -46,7 +59,11 @@ public sealed class FineTuneOptions
 /// <param name="ModelPath">The ML.NET model (input: ImagePath; outputs: PredictedLabel as the class name, Score).</param>
 /// <param name="Seconds">Wall time of the whole job.</param>
 /// <param name="Architecture">Registry name of the network trained.</param>
-public sealed record FineTuneResult(ClassificationMetrics? Metrics, TrainingResult Training, string ModelPath, double Seconds, string Architecture);
+public sealed record FineTuneResult(ClassificationMetrics? Metrics, TrainingResult Training, string ModelPath, double Seconds, string Architecture)
+{
+    /// <summary>With <see cref="FineTuneOptions.SkipCorrupt"/>: the images left out, each with the reason.</summary>
+    public IReadOnlyList<ImageProblem> SkippedImages { get; init; } = [];
+}
 
 /// <summary>Micro/macro accuracy, log-loss, per-class figures and confusion matrix of a classifier on a test set.</summary>
 /// <param name="Accuracy">Micro accuracy: the fraction of images classified correctly.</param>
@@ -85,15 +102,40 @@ public static class ImageFolderFineTuning
     /// <summary>Name of the key column (class names as key values) kept in model.zip for evaluation.</summary>
     public const string PredictedLabelKeyColumn = "PredictedLabelKey";
 
+    /// <summary>
+    /// The file <see cref="Run"/> writes first in its output directory: proof that the directory is the toolkit's, the
+    /// condition for <see cref="FineTuneOptions.Force"/> to delete anything in it.
+    /// </summary>
+    public const string OutputMarker = ".resnet-mlnet-finetune";
+
+    /// <summary>The files a run writes in its output directory (besides checkpoints/ and the marker); --force deletes these only.</summary>
+    public static IReadOnlyList<string> OutputFiles { get; } =
+        ["model.zip", "model.onnx", "weights.safetensors", "metrics.json", "metrics.json.tmp", "classes.txt", "training-curves.png"];
+
     /// <summary>Runs the job. Cancelling <see cref="TrainingOptions.CancellationToken"/> stops after a checkpoint; the result then says so.</summary>
-    /// <exception cref="IOException">The output directory exists and neither Resume nor Force is set.</exception>
+    /// <remarks>
+    /// Nothing in the output directory is touched before the data is checked: the folder exists, its splits and classes
+    /// are usable, and every image's header passes <see cref="FineTuneOptions.ImageLimits"/>.
+    /// </remarks>
+    /// <exception cref="IOException">
+    /// The output directory exists and neither Resume nor Force is set, or Force is set and the directory was not written
+    /// by a previous run (no <see cref="OutputMarker"/>).
+    /// </exception>
+    /// <exception cref="ArgumentException">The output directory is, contains or is inside the data folder.</exception>
     public static FineTuneResult Run(MLContext ml, FineTuneOptions options)
     {
         ArgumentNullException.ThrowIfNull(ml);
         ArgumentNullException.ThrowIfNull(options);
         var clock = Stopwatch.StartNew();
-        string output = PrepareOutput(options);
+        CheckOutputApartFromData(options.OutputDirectory, options.DataFolder);
         var (trainRows, testRows) = Splits(options);
+        // Every bad file of both splits, before training: all reported at once, or left out with SkipCorrupt.
+        var skipped = ImageHeader.FindProblems(trainRows.Concat(testRows).Select(r => r.ImagePath).ToList(), options.ImageLimits);
+        if (skipped.Count > 0 && !options.SkipCorrupt)
+            throw ImageHeader.Error(skipped, trainRows.Count + testRows.Count);
+        if (skipped.Count > 0)
+            (trainRows, testRows) = Without(trainRows, testRows, skipped.Select(p => p.Path).ToHashSet(StringComparer.Ordinal), options.DataFolder);
+        string output = PrepareOutput(options);
 
         var training = options.Training;
         training.CheckpointDirectory = Path.Combine(output, "checkpoints");
@@ -103,6 +145,7 @@ public static class ImageFolderFineTuning
             Architecture = options.Architecture ?? (options.WeightsPath is null ? ResNetArchitecture.ResNet34 : null),
             WeightsPath = options.WeightsPath,
             Training = training,
+            ImageLimits = options.ImageLimits,
         };
 
         var train = ml.Data.LoadImageRows(trainRows);
@@ -112,7 +155,10 @@ public static class ImageFolderFineTuning
         var keyedTrain = loadImages.Transform(labels.Transform(train));
         using var classifier = ml.MulticlassClassification.Trainers.ResNetClassifier(classifierOptions).Fit(keyedTrain);
         if (classifier.Training.Cancelled)
-            return new FineTuneResult(null, classifier.Training, Path.Combine(output, "model.zip"), clock.Elapsed.TotalSeconds, classifier.Network.Options.Name);
+            return new FineTuneResult(null, classifier.Training, Path.Combine(output, "model.zip"), clock.Elapsed.TotalSeconds, classifier.Network.Options.Name)
+            {
+                SkippedImages = skipped,
+            };
 
         var scoredTest = classifier.Transform(loadImages.Transform(labels.Transform(test)));
         var metrics = ClassificationMetrics.From(ml.MulticlassClassification.Evaluate(scoredTest), classifier.ClassNames);
@@ -134,21 +180,61 @@ public static class ImageFolderFineTuning
         classifier.SaveWeights(Path.Combine(output, "weights.safetensors"));
         File.WriteAllText(Path.Combine(output, "classes.txt"), string.Join('\n', classifier.ClassNames) + "\n");
         WriteMetrics(Path.Combine(output, "metrics.json"), metrics, classifier.Training, classifier.Network.Options.Name);
-        return new FineTuneResult(metrics, classifier.Training, modelPath, clock.Elapsed.TotalSeconds, classifier.Network.Options.Name);
+        return new FineTuneResult(metrics, classifier.Training, modelPath, clock.Elapsed.TotalSeconds, classifier.Network.Options.Name) { SkippedImages = skipped };
     }
 
     /// <summary>Scores an image folder with a saved model.zip (plain ML.NET) and computes the metrics.</summary>
-    public static ClassificationMetrics Evaluate(MLContext ml, string modelPath, string dataFolder)
+    /// <param name="ml">The ML.NET context.</param>
+    /// <param name="modelPath">model.zip written by <see cref="Run"/>.</param>
+    /// <param name="dataFolder">Image folder: its test/ (or val/) split when present, else its class folders.</param>
+    /// <param name="limits">Limits checked on every image's header before the model decodes any; default <see cref="ImageLimits.Default"/>.</param>
+    /// <exception cref="InvalidDataException">An image is malformed or over the limits (every such file is named), or the model cannot be loaded.</exception>
+    public static ClassificationMetrics Evaluate(MLContext ml, string modelPath, string dataFolder, ImageLimits? limits = null)
     {
-        var model = ml.Model.Load(modelPath, out _);
         var rows = HasSplit(dataFolder, out string? testSplit)
             ? ImageFolder.List(dataFolder, new ImageFolderOptions { Split = testSplit })
             : ImageFolder.List(dataFolder);
-        var scored = model.Transform(ml.Data.LoadImageRows(rows));
-        var classes = LabelColumn.ClassNames(scored, PredictedLabelKeyColumn);
-        var keyed = ml.Transforms.Conversion.MapValueToKey("Label", keyData: LabelColumn.KeyData(classes)).Fit(scored).Transform(scored);
-        var metrics = ml.MulticlassClassification.Evaluate(keyed, predictedLabelColumnName: PredictedLabelKeyColumn);
-        return ClassificationMetrics.From(metrics, classes);
+        ImageHeader.CheckAll(rows.Select(r => r.ImagePath), limits);
+        var model = LoadModel(ml, modelPath, out _);
+        var images = ml.Data.LoadImageRows(rows);
+        try
+        {
+            var scored = model.Transform(images);
+            if (scored.Schema.GetColumnOrNull(PredictedLabelKeyColumn) is null)
+                throw new InvalidDataException(
+                    $"'{Path.GetFullPath(modelPath)}' has no '{PredictedLabelKeyColumn}' column: it was not written by finetune, which evaluate needs.");
+            var classes = LabelColumn.ClassNames(scored, PredictedLabelKeyColumn);
+            var keyed = ml.Transforms.Conversion.MapValueToKey("Label", keyData: LabelColumn.KeyData(classes)).Fit(scored).Transform(scored);
+            var metrics = ml.MulticlassClassification.Evaluate(keyed, predictedLabelColumnName: PredictedLabelKeyColumn);
+            return ClassificationMetrics.From(metrics, classes);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // ML.NET decodes inside its own (parallel) cursors and reports a bad image without naming it: find the file.
+            var (row, path) = ImagePipeline.FindUnreadableImage(images, "ImagePath", 0);
+            if (path is null)
+                throw;
+            throw ImagePipeline.RowError(row, path, e);
+        }
+    }
+
+    /// <summary>Loads a saved ML.NET model, naming the file when it is missing or not a model.</summary>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="InvalidDataException">The file is not an ML.NET model that loads here.</exception>
+    internal static ITransformer LoadModel(MLContext ml, string modelPath, out DataViewSchema inputSchema)
+    {
+        string full = Path.GetFullPath(modelPath);
+        if (!File.Exists(modelPath))
+            throw new FileNotFoundException($"Model file '{full}' does not exist.", modelPath);
+        try
+        {
+            return ml.Model.Load(modelPath, out inputSchema);
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or InvalidOperationException or NotSupportedException or ArgumentException
+            or IOException)
+        {
+            throw new InvalidDataException($"'{full}' is not an ML.NET model that can be loaded here: {e.Message}", e);
+        }
     }
 
     private static string PrepareOutput(FineTuneOptions options)
@@ -157,7 +243,7 @@ public static class ImageFolderFineTuning
         if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any())
         {
             if (options.Force)
-                Directory.Delete(output, recursive: true);
+                DeletePreviousRun(output);
             else if (!options.Resume)
                 throw new IOException($"Output directory '{output}' already exists; pass --resume to continue its training or --force to overwrite it.");
         }
@@ -166,7 +252,49 @@ public static class ImageFolderFineTuning
             throw new IOException($"Nothing to resume: output directory '{output}' does not exist or is empty.");
         }
         Directory.CreateDirectory(output);
+        string marker = Path.Combine(output, OutputMarker);
+        if (!File.Exists(marker))
+            File.WriteAllText(marker, "Written by resnet-mlnet finetune. --force deletes this run's files in this folder only while this file is here.\n");
         return output;
+    }
+
+    /// <summary>Deletes what a previous run wrote in <paramref name="output"/>, after checking it was one.</summary>
+    private static void DeletePreviousRun(string output)
+    {
+        if (!File.Exists(Path.Combine(output, OutputMarker)))
+            throw new IOException(
+                $"Output directory '{output}' was not written by finetune (it has no {OutputMarker} file), so --force does not delete anything in it. " +
+                "Choose another output directory, or empty this one yourself.");
+        foreach (string name in OutputFiles)
+            File.Delete(Path.Combine(output, name));
+        string checkpoints = Path.Combine(output, "checkpoints");
+        if (Directory.Exists(checkpoints))
+            Directory.Delete(checkpoints, recursive: true);
+    }
+
+    /// <summary>Refuses an output directory that is the data folder, holds it, or lies inside it: --force would delete images.</summary>
+    private static void CheckOutputApartFromData(string outputDirectory, string dataFolder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(outputDirectory);
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataFolder);
+        string output = Resolved(outputDirectory), data = Resolved(dataFolder);
+        var comparison = OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
+        string relation = string.Equals(output, data, comparison) ? "is"
+            : data.StartsWith(output, comparison) ? "contains"
+            : output.StartsWith(data, comparison) ? "is inside"
+            : "";
+        if (relation.Length > 0)
+            throw new ArgumentException(
+                $"The output directory '{output.TrimEnd(Path.DirectorySeparatorChar)}' {relation} the data folder '{data.TrimEnd(Path.DirectorySeparatorChar)}'; " +
+                "outputs (and --force) must stay apart from the images. Choose an output directory outside the data folder.");
+
+        static string Resolved(string path)
+        {
+            string full = Path.GetFullPath(path);
+            if (Directory.Exists(full) && new DirectoryInfo(full).ResolveLinkTarget(returnFinalTarget: true) is { } target)
+                full = target.FullName;
+            return Path.TrimEndingDirectorySeparator(full) + Path.DirectorySeparatorChar;
+        }
     }
 
     private static (IReadOnlyList<ImageFolderEntry> Train, IReadOnlyList<ImageFolderEntry> Test) Splits(FineTuneOptions options)
@@ -185,6 +313,21 @@ public static class ImageFolderFineTuning
         var all = ImageFolder.List(folder);
         CheckClasses(folder, null, all, null);
         return StratifiedSplit(all, options.TestFraction, options.Training.Seed);
+    }
+
+    /// <summary>The splits without the <paramref name="bad"/> files; every class of the training split must keep an image.</summary>
+    private static (IReadOnlyList<ImageFolderEntry>, IReadOnlyList<ImageFolderEntry>) Without(IReadOnlyList<ImageFolderEntry> train,
+        IReadOnlyList<ImageFolderEntry> test, HashSet<string> bad, string folder)
+    {
+        var keptTrain = train.Where(r => !bad.Contains(r.ImagePath)).ToList();
+        var keptTest = test.Where(r => !bad.Contains(r.ImagePath)).ToList();
+        var emptied = train.Select(r => r.Label).Distinct().Except(keptTrain.Select(r => r.Label)).ToList();
+        if (emptied.Count > 0 || keptTest.Count == 0)
+            throw new InvalidDataException(
+                $"Data folder '{Path.GetFullPath(folder)}': without its {bad.Count} unreadable image(s), " +
+                (emptied.Count > 0 ? $"class(es) {string.Join(", ", emptied.Select(c => $"'{c}'"))} have no training image" : "the test split is empty") +
+                ". Replace the unreadable images.");
+        return (keptTrain, keptTest);
     }
 
     private static bool HasSplit(string folder, out string? testSplit)

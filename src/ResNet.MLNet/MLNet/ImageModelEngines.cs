@@ -106,7 +106,7 @@ internal static class ImageModelEngines
     /// <c>temporaryColumns</c>: further columns to drop at the end.
     /// </remarks>
     public static (ITransformer Live, Func<SavedTwin> Twin) BuildChains(TransformsCatalog catalog, IDataView input, string inputColumn, string outputColumn,
-        ImageModelEngine engine, ImageModelInput modelInput, int batchSize, string? pathColumn,
+        ImageModelEngine engine, ImageModelInput modelInput, int batchSize, string? pathColumn, Data.ImageLimits imageLimits,
         Func<IDataView, ITransformer>? postprocess = null, params string[] temporaryColumns)
     {
         string resized = ResizedColumn(outputColumn);
@@ -114,7 +114,7 @@ internal static class ImageModelEngines
         int imageSize = modelInput.ImageSize, channels = modelInput.Channels;
         var resize = ImagePipeline.Resize(catalog, inputColumn, resized, modelInput).Fit(input);
         var resizedView = resize.Transform(input);
-        var network = new BatchedModelTransformer(engine.Batch, resized, outputColumn, batchSize, pathColumn);
+        var network = new BatchedModelTransformer(engine.Batch, resized, outputColumn, batchSize, pathColumn, imageLimits);
         var scored = network.Transform(resizedView);
         var post = postprocess?.Invoke(scored);
         ITransformer[] WithHead(ITransformer[] steps, ITransformer cleanup) => post is null ? [.. steps, cleanup] : [.. steps, post, cleanup];

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
+using ResNet.MLNet.Data;
 
 namespace ResNet.MLNet;
 
@@ -42,6 +43,34 @@ internal static class ImagePipeline
         while (innermost.InnerException is not null)
             innermost = innermost.InnerException;
         return new InvalidDataException($"Could not read the image at row {row}{(path is null ? "" : $" ('{path}')")}: {innermost.Message}", inner);
+    }
+
+    /// <summary>
+    /// Checks the header of every file named in <paramref name="pathColumn"/> (<see cref="ImageHeader.CheckAll(IEnumerable{string}, ImageLimits?)"/>) before
+    /// ML.NET's image loader, which decodes whatever it is given, reads any of them. Only the text column is read; no
+    /// image is decoded. Nothing is checked when the column is absent.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Files are not regular, malformed, truncated or over <paramref name="limits"/>; each is named.</exception>
+    public static void CheckImageFiles(IDataView input, string? pathColumn, ImageLimits limits)
+    {
+        if (pathColumn is null || input.Schema.GetColumnOrNull(pathColumn) is not { Type: TextDataViewType } column)
+            return;
+        var paths = new List<string>();
+        var rows = new List<long>();
+        using (var cursor = input.GetRowCursor([column]))
+        {
+            var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
+            ReadOnlyMemory<char> text = default;
+            while (cursor.MoveNext())
+            {
+                getter(ref text);
+                if (text.IsEmpty) // an empty path gives no image (zeros), as in ML.NET
+                    continue;
+                paths.Add(text.ToString());
+                rows.Add(cursor.Position);
+            }
+        }
+        ImageHeader.CheckAll(paths, limits, i => $"Could not read the image at row {rows[i]}");
     }
 
     /// <summary>

@@ -32,7 +32,7 @@ internal sealed record NetworkSetup(Models.ResNet Model, bool OwnsModel, ImageMo
         if (given is not null)
             return new NetworkSetup(given, false, chosen, weights, Load(given, weights, loadOptions));
 
-        int classes = numClasses ?? weights?.Content.NumClasses ?? network.NumClasses;
+        int classes = numClasses ?? weights?.Content.NumClassesFor(network.NumFeatures) ?? network.NumClasses;
         var model = ResNetModels.Build(network with { NumClasses = classes, InChannels = chosen.Channels }, seed);
         try
         {

@@ -95,7 +95,7 @@ public sealed class ResNetClassifierTrainer : IEstimator<ResNetClassifierTransfo
     private InMemoryImageDataset LoadDataset(MLContext ml, IDataView view, ImageModelInput modelInput, IReadOnlyList<string> classes, string role)
     {
         var dataset = ClassifierData.Load(ml.Transforms, view, options.ImageColumnName, options.LabelColumnName, classes, modelInput,
-            options.ImagePathColumnName, role);
+            options.ImagePathColumnName, role, options.ImageLimits);
         var present = dataset.Labels.ToHashSet();
         var empty = classes.Where((_, k) => !present.Contains(k)).ToList();
         if (role == "training" && empty.Count > 0)
@@ -166,7 +166,7 @@ public sealed class ResNetClassifierTransformer : ImageModelTransformer
     private ResNetClassifierTransformer(TransformsCatalog transforms, ResNetClassifierOptions options, IDataView input, NetworkSetup setup,
         ImageModelInput modelInput, IReadOnlyList<string> classes, TrainingResult result, ImageModelEngine engine)
         : base(ImageModelEngines.BuildChains(transforms, input, options.ImageColumnName, LogitsColumn(options), engine,
-                modelInput, options.Training.BatchSize, options.ImagePathColumnName,
+                modelInput, options.Training.BatchSize, options.ImagePathColumnName, options.ImageLimits,
                 _ => MulticlassHead.Create(classes, LogitsColumn(options), options.ScoreColumnName, options.PredictedLabelColumnName),
                 LogitsColumn(options)),
             setup.OwnsModel ? new CompositeDisposable(engine, setup.Model) : engine)

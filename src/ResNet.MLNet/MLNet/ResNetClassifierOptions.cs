@@ -63,6 +63,12 @@ public sealed class ResNetClassifierOptions
     /// <summary>Engine that scores the fitted model in ML.NET pipelines. Default <see cref="ResNetInferenceEngine.OnnxRuntime"/>.</summary>
     public ResNetInferenceEngine Engine { get; set; } = ResNetInferenceEngine.OnnxRuntime;
 
+    /// <summary>
+    /// Limits checked on the header of every file of the <c>ImagePath</c> column (training, validation and scored data)
+    /// before ML.NET decodes it. Default <see cref="Data.ImageLimits.Default"/>.
+    /// </summary>
+    public Data.ImageLimits ImageLimits { get; set; } = Data.ImageLimits.Default;
+
     /// <summary>Checks the options, naming the one at fault.</summary>
     /// <exception cref="ArgumentException">An option is out of range or contradicts another.</exception>
     public void Validate()

@@ -81,7 +81,7 @@ public sealed class ResNetFeaturizerTransformer : ImageModelTransformer
     internal ResNetFeaturizerTransformer(TransformsCatalog catalog, ResNetFeaturizerOptions options, string inputColumn, IDataView input,
         ImageModelEngine engine, NetworkSetup setup)
         : base(ImageModelEngines.BuildChains(catalog, input, inputColumn, options.OutputColumnName, engine,
-            setup.Input, options.BatchSize, options.ImagePathColumnName), engine)
+            setup.Input, options.BatchSize, options.ImagePathColumnName, options.ImageLimits), engine)
     {
         LoadingReport = setup.Report;
         Input = setup.Input;

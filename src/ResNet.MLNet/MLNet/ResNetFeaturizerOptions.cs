@@ -64,6 +64,12 @@ public sealed class ResNetFeaturizerOptions
     /// <summary>A text column naming each row's image file, quoted in errors. Default "ImagePath" (used when present).</summary>
     public string? ImagePathColumnName { get; set; } = "ImagePath";
 
+    /// <summary>
+    /// Limits checked on the header of every file of <see cref="ImagePathColumnName"/> before ML.NET decodes it (pixels
+    /// at most Pillow's 89.5 MP, regular files only, no truncated PNG/JPEG). Default <see cref="Data.ImageLimits.Default"/>.
+    /// </summary>
+    public Data.ImageLimits ImageLimits { get; set; } = Data.ImageLimits.Default;
+
     /// <summary>Checks the options, naming the one at fault.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public void Validate()

@@ -34,6 +34,33 @@ internal sealed record CheckpointState
 
     /// <summary>True when <c>best.</c> tensors are stored (the best epoch is not the last completed one).</summary>
     public bool HasBestWeights { get; init; }
+
+    /// <summary>The options a resume compares (<see cref="TrainingOptions.ResumeSensitive"/>); null in checkpoints written before they were recorded.</summary>
+    public IReadOnlyDictionary<string, string>? Options { get; init; }
+
+    /// <summary>What makes a state read from a file impossible (a count out of range, a history that disagrees), or null.</summary>
+    public string? Problem()
+    {
+        if (History is null)
+            return "it has no history";
+        if (CompletedEpochs < 0 || CompletedEpochs != History.Count)
+            return $"{nameof(CompletedEpochs)} is {CompletedEpochs}, but its history holds {History.Count} epoch(s)";
+        if (History.Where((e, i) => e is null || e.Epoch != i + 1).Any())
+            return "its history does not number the epochs 1, 2, 3, ...";
+        if (BestEpoch < 0 || BestEpoch > CompletedEpochs)
+            return $"{nameof(BestEpoch)} is {BestEpoch}, outside 0..{CompletedEpochs}";
+        if (EpochsWithoutImprovement < 0 || EpochsWithoutImprovement > CompletedEpochs)
+            return $"{nameof(EpochsWithoutImprovement)} is {EpochsWithoutImprovement}, outside 0..{CompletedEpochs}";
+        if (NumClasses < 1)
+            return $"{nameof(NumClasses)} is {NumClasses}";
+        if (string.IsNullOrWhiteSpace(Architecture))
+            return $"it names no {nameof(Architecture)}";
+        if (!Enum.IsDefined(Optimizer))
+            return $"{nameof(Optimizer)} {(int)Optimizer} is unknown";
+        if (BestMetric is double metric && !double.IsFinite(metric))
+            return $"{nameof(BestMetric)} is {metric}";
+        return null;
+    }
 }
 
 /// <summary>Writes and reads checkpoints atomically: a temporary file is completed and flushed, then renamed over the last one.</summary>
@@ -63,10 +90,16 @@ internal static class TrainingCheckpoint
         string path = PathIn(directory);
         string temporary = path + ".tmp";
         var metadata = new Dictionary<string, string> { [StateKey] = JsonSerializer.Serialize(state, Json) };
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        try
         {
+            using var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None);
             SafeTensors.Write(stream, tensors.ToList(), metadata);
             stream.Flush(flushToDisk: true);
+        }
+        catch (IOException e)
+        {
+            File.Delete(temporary); // a full disk must not be left fuller by a partial file
+            throw new IOException($"Could not write the checkpoint '{path}': {e.Message} The last complete checkpoint is kept; free space and resume.", e);
         }
         beforeCommit?.Invoke(temporary);
         File.Move(temporary, path, overwrite: true);
@@ -94,6 +127,8 @@ internal static class TrainingCheckpoint
         }
         if (state is null || state.Version != CheckpointState.CurrentVersion)
             throw new InvalidDataException($"{path}: training state version {state?.Version} is not supported (expected {CheckpointState.CurrentVersion}).");
+        if (state.Problem() is { } problem)
+            throw new InvalidDataException($"{path}: the training state is not valid: {problem}. Start again without resuming, or restore the checkpoint.");
         return (state, content.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal));
     }
 }

@@ -151,6 +151,38 @@ public sealed class TrainingOptions
     /// </summary>
     public bool Resume { get; set; }
 
+    /// <summary>
+    /// With <see cref="Resume"/>: continue even when the options that shape training (learning rate, batch size, image
+    /// size, schedule, freezing, ...; see <see cref="ResumeSensitive"/>) differ from those the checkpoint was written with.
+    /// Without it such a resume fails naming the differences. Epochs may always change. Default false.
+    /// </summary>
+    public bool ResumeOverride { get; set; }
+
+    /// <summary>
+    /// The options a checkpoint records and a resume compares, by name, as invariant text. <see cref="Epochs"/> is not
+    /// among them (a run may be extended); <see cref="Optimizer"/> is checked on its own (its state must fit).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ResumeSensitive()
+    {
+        static string Text(IFormattable value) => value.ToString(null, System.Globalization.CultureInfo.InvariantCulture);
+        return new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            [nameof(BatchSize)] = Text(BatchSize),
+            [nameof(LearningRate)] = Text(LearningRate),
+            [nameof(Momentum)] = Text(Momentum),
+            [nameof(Nesterov)] = Nesterov.ToString(),
+            [nameof(WeightDecay)] = Text(WeightDecay),
+            [nameof(Schedule)] = Schedule.ToString(),
+            [nameof(WarmupEpochs)] = Text(WarmupEpochs),
+            [nameof(LabelSmoothing)] = Text(LabelSmoothing),
+            [nameof(Freeze)] = Freeze.ToString(),
+            [nameof(FreezeEpochs)] = Text(FreezeEpochs),
+            [nameof(Seed)] = Text(Seed),
+            [nameof(ImageSize)] = Text(ImageSize ?? Input?.ImageSize ?? new ImageModelInput().ImageSize),
+            [nameof(MixedPrecisionBFloat16)] = MixedPrecisionBFloat16.ToString(),
+        };
+    }
+
     /// <summary>Seed of the data order and augmentation; with the same model weights and seed, CPU training is bit-identical. Default 0.</summary>
     public long Seed { get; set; }
 

@@ -235,6 +235,7 @@ internal sealed class TrainingSession : IDisposable
             EpochsWithoutImprovement = epochsWithoutImprovement,
             StoppedEarly = stoppedEarly,
             HasBestWeights = storeBest,
+            Options = options.ResumeSensitive(),
         };
         var tensors = model.OrderedStateDict().Select(e => NamedTensor.FromTensor(TrainingCheckpoint.ModelPrefix + e.Key, e.Value))
             .Concat(optimizer.SaveState(TrainingCheckpoint.OptimizerPrefix));
@@ -256,6 +257,17 @@ internal sealed class TrainingSession : IDisposable
             throw new ArgumentException(
                 $"{nameof(TrainingOptions.Optimizer)} is {options.Optimizer} but the checkpoint {path} was written with {state.Optimizer}; resume with the same optimizer.",
                 nameof(TrainingOptions.Optimizer));
+        if (state.Options is not null && !options.ResumeOverride)
+        {
+            var now = options.ResumeSensitive();
+            var changed = now.Where(e => state.Options.TryGetValue(e.Key, out string? then) && then != e.Value)
+                .Select(e => $"{e.Key} {state.Options[e.Key]} (now {e.Value})").ToList();
+            if (changed.Count > 0)
+                throw new ArgumentException(
+                    $"The checkpoint {path} was written with other options: {string.Join(", ", changed)}. Resume with the same options, " +
+                    $"or set {nameof(TrainingOptions.ResumeOverride)} (--resume-override) to continue with the new ones.",
+                    nameof(TrainingOptions.ResumeOverride));
+        }
         if (state.HasBestWeights)
         {
             LoadModel(tensors, TrainingCheckpoint.BestPrefix, path);

@@ -59,11 +59,11 @@ public static class TorchCheckpointReader
                 var entry = archive.GetEntry(prefix + name);
                 if (entry is null)
                     return optional ? [] : throw new InvalidDataException($"{path}: the archive has no entry '{prefix + name}'.");
+                if (entry.Length > budget)
+                    throw new InvalidDataException($"{path}: entry '{entry.FullName}' declares {entry.Length} bytes, more than the file can hold.");
+                budget -= entry.Length;
                 try
                 {
-                    if (entry.Length > budget)
-                        throw new InvalidDataException($"{path}: entry '{entry.FullName}' declares {entry.Length} bytes, more than the file can hold.");
-                    budget -= entry.Length;
                     var bytes = new byte[entry.Length];
                     using var data = entry.Open();
                     data.ReadExactly(bytes);
@@ -77,7 +77,7 @@ public static class TorchCheckpointReader
 
             var resolver = new TorchPickleResolver();
             string pickle = $"{path}:{prefix}data.pkl";
-            object? root = new PickleReader(new ByteCursor(ReadEntry("data.pkl"), pickle), resolver).Load();
+            object? root = new PickleReader(new ByteCursor(ReadEntry("data.pkl"), pickle), resolver, PickleBudget.ForFile(stream.Length)).Load();
             bool bigEndian = ByteOrder(ReadEntry("byteorder", optional: true), path);
             var (state, metadata) = FindStateDict(root, pickle);
             foreach (var storage in UsedStorages(state))
@@ -99,17 +99,18 @@ public static class TorchCheckpointReader
     {
         var cursor = new ByteCursor(file, path);
         var header = new TorchPickleResolver();
-        if (new PickleReader(cursor, header).Load() is not BigInteger magic || magic != LegacyMagic)
+        var budget = PickleBudget.ForFile(file.Length); // one budget for the file's five pickles
+        if (new PickleReader(cursor, header, budget).Load() is not BigInteger magic || magic != LegacyMagic)
             throw new InvalidDataException($"{path}: a pickle, but not a torch.save file (no legacy magic number); raw pickles are not weight files.");
-        if (new PickleReader(cursor, header).Load() is not 1001L)
+        if (new PickleReader(cursor, header, budget).Load() is not 1001L)
             throw new InvalidDataException($"{path}: unsupported legacy torch.save protocol version; expected 1001.");
-        if (new PickleReader(cursor, header).Load() is not PickleDict sysInfo)
+        if (new PickleReader(cursor, header, budget).Load() is not PickleDict sysInfo)
             throw new InvalidDataException($"{path}: legacy torch.save system info is not a dict.");
         bool bigEndian = sysInfo.TryGet("little_endian", out var little) && little is false;
 
         var resolver = new TorchPickleResolver();
-        object? root = new PickleReader(cursor, resolver).Load();
-        var keys = new PickleReader(cursor, header).Load() as List<object?>
+        object? root = new PickleReader(cursor, resolver, budget).Load();
+        var keys = new PickleReader(cursor, header, budget).Load() as List<object?>
             ?? throw cursor.Error("legacy storage key list is not a list");
         foreach (object? item in keys)
         {
@@ -245,8 +246,11 @@ public static class TorchCheckpointReader
         return data;
     }
 
-    /// <summary>Failures of the zip layer on a malformed archive, which <see cref="ZipArchive"/> reports with several types.</summary>
+    /// <summary>
+    /// Failures of the zip layer on a malformed archive, which <see cref="ZipArchive"/> reports with several types
+    /// (an <see cref="InvalidDataException"/> among them, without the file's name: it is wrapped like the others).
+    /// </summary>
     private static bool IsZipFailure(Exception e) =>
-        e is not InvalidDataException and (IOException or NotSupportedException or ArgumentException or InvalidOperationException)
+        e is (InvalidDataException or IOException or NotSupportedException or ArgumentException or InvalidOperationException)
         and not FileNotFoundException and not DirectoryNotFoundException;
 }

@@ -28,12 +28,13 @@ public static class WeightsFile
         var format = Detect(stream);
         try
         {
-            return format switch
+            var content = format switch
             {
                 WeightsFormat.PyTorch or WeightsFormat.PyTorchLegacy => TorchCheckpointReader.Read(stream, source),
                 WeightsFormat.SafeTensors => SafeTensors.Read(ReadAllBytes(stream, source), source),
                 _ => TorchSharpFormat.Read(ReadAllBytes(stream, source), source),
             };
+            return content with { Source = source };
         }
         catch (InvalidDataException e) when (format == WeightsFormat.TorchSharp)
         {
@@ -49,6 +50,7 @@ public static class WeightsFile
     public static WeightsFormat Detect(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        Data.RegularFile.Check(path, "a weights file");
         if (IsOnnx(path))
             return WeightsFormat.Onnx;
         using var stream = File.OpenRead(path);
@@ -130,6 +132,7 @@ public static class WeightsFile
     internal static WeightsFileContent Open(string path, Func<Stream, string, WeightsFileContent> read)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        Data.RegularFile.Check(path, "a weights file"); // a FIFO would block the open, a device never end
         using var stream = File.OpenRead(path);
         return read(stream, path);
     }

@@ -24,6 +24,12 @@ public sealed record WeightsLoadOptions
     /// </summary>
     public bool AdaptInputChannels { get; init; } = true;
 
+    /// <summary>
+    /// Load floating-point tensors holding NaN or infinite values. When false, such a tensor is refused by name before
+    /// anything is copied: a network with one would output NaN for every input. Default false.
+    /// </summary>
+    public bool AllowNonFinite { get; init; }
+
     /// <summary>The defaults.</summary>
     public static WeightsLoadOptions Default { get; } = new();
 

@@ -23,6 +23,7 @@ public static class WeightsLoader
 
     /// <summary>Loads tensors already read into <paramref name="model"/>; <paramref name="source"/> names them in the report.</summary>
     /// <exception cref="WeightsMismatchException">A strict load found problems; the message lists all of them.</exception>
+    /// <exception cref="InvalidDataException">A tensor to load holds NaN or infinite values and <see cref="WeightsLoadOptions.AllowNonFinite"/> is false.</exception>
     public static LoadingReport Load(ResNetModel model, IReadOnlyList<NamedTensor> tensors, WeightsLoadOptions? options = null, string source = "tensors")
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -81,8 +82,46 @@ public static class WeightsLoader
         var report = new LoadingReport(source, model.Options.Name, loaded, adapted, skipped, missing, unexpected, mismatches, headNote, options.Strict);
         if (options.Strict && !report.IsComplete)
             throw new WeightsMismatchException(report);
+        if (!options.AllowNonFinite)
+        {
+            foreach (var (_, value, _) in plan)
+                CheckFinite(value, source);
+        }
         Copy(plan);
         return report;
+    }
+
+    /// <summary>Refuses a floating-point tensor holding NaN or an infinity, naming it, the count and the first index.</summary>
+    private static void CheckFinite(NamedTensor tensor, string source)
+    {
+        var bytes = tensor.Data.Span;
+        (long Count, long First) bad = tensor.DType switch
+        {
+            ScalarType.Float32 => NonFinite(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes), float.IsFinite),
+            ScalarType.Float64 => NonFinite(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(bytes), double.IsFinite),
+            ScalarType.Float16 => NonFinite(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(bytes), Half.IsFinite),
+            ScalarType.BFloat16 => NonFinite(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(bytes), b => (b & 0x7F80) != 0x7F80),
+            _ => (0, -1),
+        };
+        if (bad.Count > 0)
+            throw new InvalidDataException(
+                $"{source}: tensor '{PrintableName.Of(tensor.Name)}' holds {bad.Count:N0} NaN or infinite value(s) (the first at index {bad.First}); " +
+                $"a network with them outputs NaN. Use weights from before training diverged, or set {nameof(WeightsLoadOptions)}.{nameof(WeightsLoadOptions.AllowNonFinite)} to load them anyway.");
+    }
+
+    private static (long Count, long First) NonFinite<T>(ReadOnlySpan<T> values, Func<T, bool> isFinite)
+    {
+        long count = 0, first = -1;
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!isFinite(values[i]))
+            {
+                count++;
+                if (first < 0)
+                    first = i;
+            }
+        }
+        return (count, first);
     }
 
     /// <summary>Why the file's classifier cannot go into the model's head, or null when it fits (or neither has one).</summary>

@@ -66,7 +66,7 @@ public class FinetuneCommandTests
             string cls = Directory.CreateDirectory(Path.Combine(dir, "only")).FullName;
             File.Copy(Directory.GetFiles(Path.Combine(Repo.SampleData, "test", "bag"))[0], Path.Combine(cls, "a.png"));
             Directory.CreateDirectory(Path.Combine(dir, "empty"));
-            var (emptyCode, _, emptyError) = CliRunner.Run("finetune", "--data", dir, "--out", Path.Combine(dir, "out"));
+            var (emptyCode, _, emptyError) = CliRunner.Run("finetune", "--data", dir, "--out", dir + "-out"); // outside the data folder: an output inside it is refused
             Assert.Equal(1, emptyCode);
             Assert.Contains("'empty'", emptyError);
             Assert.Contains("hold no images", emptyError);

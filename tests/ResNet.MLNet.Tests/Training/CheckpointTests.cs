@@ -134,11 +134,11 @@ public class CheckpointTests
         Assert.Empty(progress.Reports);
     }
 
-    [Fact]
-    public void Should_refuse_to_resume_with_another_optimizer()
+    /// <summary>Trains one checkpointed epoch, then resumes for a second with the options <paramref name="change"/> makes: what it threw, or null.</summary>
+    private static Exception? ResumeWith(int seed, Action<TrainingOptions> change)
     {
         var factory = new ModelFactory(TinyOptions());
-        using var train = Quadrants(20, seed: 6);
+        using var train = Quadrants(20, seed: seed);
         using var directory = new TempDirectory();
         using var model = factory.Create();
         var options = FastOptions(epochs: 1);
@@ -146,9 +146,36 @@ public class CheckpointTests
         ResNetTrainer.Train(model, train, null, options);
 
         options.Resume = true;
-        options.Epochs = 2;
-        options.Optimizer = OptimizerKind.Sgd;
-        var error = Assert.Throws<ArgumentException>(() => ResNetTrainer.Train(model, train, null, options));
+        options.Epochs = 2; // extending a run is not a change of options
+        change(options);
+        return Record.Exception(() => ResNetTrainer.Train(model, train, null, options));
+    }
+
+    [Fact]
+    public void Should_refuse_to_resume_with_another_optimizer()
+    {
+        var error = Assert.IsType<ArgumentException>(ResumeWith(6, o => o.Optimizer = OptimizerKind.Sgd));
         Assert.Equal(nameof(TrainingOptions.Optimizer), error.ParamName);
+    }
+
+    [Fact]
+    public void Should_refuse_to_resume_with_other_options_unless_told_and_allow_more_epochs()
+    {
+        var defaults = FastOptions(epochs: 1);
+        string rate = defaults.LearningRate.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        int size = defaults.ImageSize ?? 224;
+        void Change(TrainingOptions o)
+        {
+            o.LearningRate *= 10;
+            o.ImageSize = size + 4;
+        }
+
+        var e = Assert.IsType<ArgumentException>(ResumeWith(7, Change));
+
+        Assert.Contains($"{TrainingCheckpoint.FileName} was written with other options", e.Message);
+        Assert.Contains($"LearningRate {rate} (now ", e.Message);
+        Assert.Contains($"ImageSize {size} (now {size + 4})", e.Message);
+        Assert.Null(ResumeWith(7, _ => { }));
+        Assert.Null(ResumeWith(7, o => { o.LearningRate *= 10; o.ResumeOverride = true; }));
     }
 }

@@ -215,6 +215,7 @@ public class ResNetTrainerTests
         options.Epochs = 3;
         options.Resume = true;
         options.LearningRate = 1e30f;
+        options.ResumeOverride = true; // another learning rate than the checkpoint's, on purpose
         var error = Assert.Throws<TrainingDivergedException>(() => ResNetTrainer.Train(model, data, null, options));
 
         Assert.Equal(2, error.Epoch);
