@@ -29,6 +29,8 @@ public static class ImagePreprocessing
     {
         ArgumentNullException.ThrowIfNull(input);
         input.Validate();
-        return Apply(ImageTensor.Load(path, limits ?? ImageLimits.Default), input);
+        limits ??= ImageLimits.Default;
+        limits.Validate();
+        return Apply(ImageTensor.Load(path, limits), input);
     }
 }

@@ -105,7 +105,7 @@ public class OnnxModelReaderTests(ITestOutputHelper output)
         {
             File.WriteAllBytes(path, file[..length]);
             var outcome = Outcome(() => WeightsFile.Read(path));
-            Assert.True(outcome is InvalidDataException && outcome.Message.StartsWith(path + ":", StringComparison.Ordinal),
+            Assert.True(outcome is InvalidDataException && outcome.Message.Contains(path, StringComparison.Ordinal),
                 $"cut to {length} of {file.Length} bytes: {outcome?.GetType().Name ?? "read without error"}: {outcome?.Message}");
         }
         output.WriteLine($"{cuts} truncations refused");

@@ -48,7 +48,7 @@ public class HostileHeadTests
         var e = Assert.Throws<InvalidDataException>(() => WeightsFile.Read(narrow).NumClassesFor(512));
         Assert.Contains(narrow, e.Message);
         Assert.Contains("takes 1 features; this network's embedding has 512", e.Message);
-        CliRunner.AssertFails(CliRunner.Run("featurize", "--data", Repo.SampleData, "--arch", "resnet18", "--weights", narrow, "--out", dir.File("f.csv")), narrow);
+        CliRunner.AssertFails(CliRunner.Run("featurize", "--data", Repo.SampleData, "--split", "test", "--arch", "resnet18", "--weights", narrow, "--out", dir.File("f.csv")), narrow);
     }
 
     [Fact]
