@@ -18,6 +18,7 @@ using ResNet.MLNet.Data;
 using ResNet.MLNet.Interactive;
 using ResNet.MLNet.Models;
 using ResNet.MLNet.Training;
+using ResNet.MLNet.Weights;
 
 // The notebook runs in its own folder: so does the app, wherever it is started from.
 Directory.SetCurrentDirectory(Path.GetDirectoryName((string)AppContext.GetData("EntryPointFileDirectoryPath")!)!);
@@ -33,10 +34,12 @@ Directory.SetCurrentDirectory(Path.GetDirectoryName((string)AppContext.GetData("
 // - **ResNet-50**: bottleneck blocks [3, 4, 6, 3], 25.6M parameters — deeper and wider, but with 1x1 convolutions that
 //   keep its cost close to ResNet-34's.
 //
-// **About the weights.** No pretrained weights are available here, so both networks start from random initialization:
-// this is training from scratch on 320 images (80 more are held out for validation), with ImageNet-sized networks on
-// images shrunk to a small input. Expect modest accuracy and a lot of variance between seeds — exactly what a seed study
-// makes visible. With a checkpoint, set `WeightsPath` (notebook 5) and the same code fine-tunes it.
+// **About the weights.** Each network starts from torchvision's ImageNet weights (`resnet34.default`,
+// `resnet50.default`) when torch hub's cache already holds them — nothing is downloaded here — and from random
+// initialization otherwise, which is what the run saved below did: training from scratch on 320 images (80 more are held
+// out for validation), with ImageNet-sized networks on images shrunk to a small input. Expect modest accuracy and a lot of
+// variance between seeds — exactly what a seed study makes visible. Notebook 1 and the README's main job show what
+// ImageNet weights that are available offline (`resnet18.mlnet_in1k`) do on the same data.
 //
 // **Quick mode** (`RESNET_MLNET_QUICK=1`, set by the test suite): one seed, one epoch, about a minute. Full mode: three
 // seeds, four epochs each (ten minutes or so on two cores). Both use 32x32 inputs, which keeps ImageNet-sized networks
@@ -66,14 +69,22 @@ display($"{(quick ? "quick" : "full")} mode: {seeds.Length} seed(s), {epochs} ep
 // random resized crops, flips and colour jitter — with images normalized by ImageNet's statistics. A small progress
 // reporter prints each epoch as it ends.
 
+// torchvision's ImageNet weights for an architecture when torch hub's cache holds them (nothing is downloaded), else null.
+string? CachedWeights(ResNetArchitecture architecture) =>
+    WeightsRegistry.Find($"{ResNetModels.Name(architecture)}.default") is { } entry && File.Exists(WeightsCache.GetPath(entry.FileName))
+        ? entry.Name
+        : null;
+
 var runs = new List<(ResNetArchitecture Architecture, long Seed, TrainingResult Training, double TestAccuracy, ModelSummary Summary)>();
 foreach (var architecture in architectures)
 {
     foreach (long seed in seeds)
     {
+        string? weights = CachedWeights(architecture);
         var options = new ResNetClassifierOptions
         {
             Architecture = architecture,
+            WeightsPath = weights,
             ValidationFraction = 0.2,
             Seed = seed,
             Training = new TrainingOptions
@@ -81,7 +92,7 @@ foreach (var architecture in architectures)
                 Epochs = epochs,
                 BatchSize = 32,
                 ImageSize = imageSize,
-                Progress = new EpochPrinter($"{architecture} seed {seed}"),
+                Progress = new EpochPrinter($"{architecture} seed {seed}" + (weights is null ? "" : $" from {weights}")),
             },
         };
         var pipeline = mlContext.Transforms.Conversion.MapValueToKey("Label")

@@ -182,12 +182,19 @@ internal static class BenchPretrainedCommand
         return new FineTuneResult(name, epochs, imageSize, metrics.MicroAccuracy, metrics.LogLoss, epochSeconds, seconds);
     }
 
+    /// <summary>Rows of <paramref name="view"/>, reading its Features column (which runs the featurizer into the cache).</summary>
     private static int Count(IDataView view)
     {
         int n = 0;
-        using var cursor = view.GetRowCursor([]);
+        var column = view.Schema["Features"];
+        using var cursor = view.GetRowCursor([column]);
+        var getter = cursor.GetGetter<VBuffer<float>>(column);
+        VBuffer<float> value = default;
         while (cursor.MoveNext())
+        {
+            getter(ref value);
             n++;
+        }
         return n;
     }
 
