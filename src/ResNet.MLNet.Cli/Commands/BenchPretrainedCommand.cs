@@ -212,7 +212,8 @@ internal static class BenchPretrainedCommand
         return result;
     }
 
-    private static double Cosine(float[] a, float[] b)
+    /// <summary>Cosine similarity of two vectors of the same length, in double.</summary>
+    internal static double Cosine(float[] a, float[] b)
     {
         double dot = 0, na = 0, nb = 0;
         for (int i = 0; i < a.Length; i++)

@@ -64,7 +64,8 @@ public static class ExportOnnxCommand
             var exportOptions = new OnnxExportOptions
             {
                 Output = parseResult.GetValue(output),
-                Normalization = new InputNormalization(setup.Input.Mean, setup.Input.Std),
+                Normalization = new InputNormalization(setup.Input.Mean, setup.Input.Std) { MeanImage = fixedSize == setup.Input.ImageSize ? setup.Input.MeanImage : null },
+                Input = fixedSize == setup.Input.ImageSize ? setup.Input : setup.Input.WithImageSize(fixedSize),
                 ImageHeight = fixedSize,
                 ImageWidth = fixedSize,
             };

@@ -174,6 +174,7 @@ public static class ImageFolderFineTuning
         {
             Output = OnnxOutputKind.Probabilities,
             Normalization = new InputNormalization(input.Mean, input.Std),
+            Input = input,
             ImageHeight = input.ImageSize,
             ImageWidth = input.ImageSize,
         });

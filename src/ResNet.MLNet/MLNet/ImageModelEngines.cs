@@ -64,6 +64,7 @@ internal static class ImageModelEngines
                 {
                     Output = kind.Value,
                     Normalization = new InputNormalization(spec.Input.Mean, spec.Input.Std) { MeanImage = spec.Input.MeanImage },
+                    Input = spec.Input,
                     InputName = pixels,
                     OutputName = outputColumn,
                     ImageHeight = spec.Input.ImageSize,

@@ -57,6 +57,13 @@ public sealed record OnnxExportOptions
     /// </summary>
     public bool SingleRow { get; init; }
 
+    /// <summary>
+    /// The input description to record in the model's <c>metadata_props</c> (as <c>resnet_mlnet.input.*</c>: input size,
+    /// resize and crop, mean, std, class names), so whoever runs the file knows how to feed it. It documents; the graph's
+    /// arithmetic is <see cref="Normalization"/>'s. Default null (not recorded).
+    /// </summary>
+    public ImageModelInput? Input { get; init; }
+
     /// <summary>Input height fixed in the graph; <c>null</c> leaves it dynamic (<c>height</c>). Default 224.</summary>
     public int? ImageHeight { get; init; } = 224;
 

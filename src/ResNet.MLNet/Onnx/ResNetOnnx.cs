@@ -79,6 +79,7 @@ public static class ResNetOnnx
                 new("resnet_mlnet.architecture", network.Name),
                 new("resnet_mlnet.output", options.Output.ToString().ToLowerInvariant()),
                 new("resnet_mlnet.num_classes", network.NumClasses.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                .. (options.Input?.ToMetadata() ?? new Dictionary<string, string>()).Select(e => new KeyValuePair<string, string>($"resnet_mlnet.input.{e.Key}", e.Value)),
             ]);
     }
 

@@ -97,6 +97,28 @@ public class ResNetFeaturizerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Random_weights_are_reported_through_MLContext_Log_not_the_console()
+    {
+        var (ml, data) = SampleImages();
+        var messages = new List<string>();
+        ml.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
+        var stderr = Console.Error;
+        var captured = new StringWriter();
+        Console.SetError(captured);
+        try
+        {
+            using var featurizer = ml.Transforms.ResNetFeaturizer(Small()).Fit(data);
+            Assert.False(featurizer.IsPretrained);
+        }
+        finally
+        {
+            Console.SetError(stderr);
+        }
+        Assert.Contains(messages, m => m.Contains("not pretrained", StringComparison.Ordinal) && m.Contains("resnet18.mlnet_in1k", StringComparison.Ordinal));
+        Assert.Equal("", captured.ToString());
+    }
+
+    [Fact]
     public void Cursors_keep_order_and_lazy_semantics()
     {
         var (ml, data) = SampleImages();

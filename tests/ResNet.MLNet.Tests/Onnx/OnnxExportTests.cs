@@ -44,6 +44,24 @@ public class OnnxExportTests
     }
 
     [Fact]
+    public void Should_record_the_input_description_in_the_model_metadata()
+    {
+        using var model = BuildPerturbed();
+        var input = ImageModelInput.ImageNet with { ImageSize = 32, ResizeSize = 36, ClassNames = Enumerable.Range(0, 10).Select(i => $"class {i}").ToArray() };
+        using var onnx = new ExportedOnnx(model, new OnnxExportOptions { ImageHeight = 32, ImageWidth = 32, Input = input });
+
+        const string prefix = "resnet_mlnet.input.";
+        var recorded = onnx.Session.ModelMetadata.CustomMetadataMap.Where(e => e.Key.StartsWith(prefix, StringComparison.Ordinal))
+            .ToDictionary(e => e.Key[prefix.Length..], e => e.Value);
+        var back = ImageModelInput.FromMetadata(recorded);
+
+        Assert.NotNull(back);
+        Assert.Equal((32, 36, 3), (back.ImageSize, back.ResizeSize, back.Channels));
+        Assert.Equal(input.Mean, back.Mean);
+        Assert.Equal(input.ClassNames, back.ClassNames);
+    }
+
+    [Fact]
     public void Should_leave_height_and_width_dynamic_when_not_fixed()
     {
         using var model = BuildPerturbed();
