@@ -11,5 +11,6 @@ internal static class BenchCommand
         BenchTrainCommand.Create(),
         BenchFashionMnistCommand.Create(),
         BenchPretrainedCommand.Create(),
+        BenchSoakCommand.Create(),
     };
 }

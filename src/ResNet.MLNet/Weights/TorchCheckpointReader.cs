@@ -53,42 +53,55 @@ public static class TorchCheckpointReader
         }
         using (archive)
         {
-            string prefix = TopFolder(archive, path);
-            byte[] ReadEntry(string name, bool optional = false)
+            try
             {
-                var entry = archive.GetEntry(prefix + name);
-                if (entry is null)
-                    return optional ? [] : throw new InvalidDataException($"{path}: the archive has no entry '{prefix + name}'.");
-                if (entry.Length > budget)
-                    throw new InvalidDataException($"{path}: entry '{entry.FullName}' declares {entry.Length} bytes, more than the file can hold.");
-                budget -= entry.Length;
-                try
-                {
-                    var bytes = new byte[entry.Length];
-                    using var data = entry.Open();
-                    data.ReadExactly(bytes);
-                    return bytes;
-                }
-                catch (Exception e) when (IsZipFailure(e))
-                {
-                    throw new InvalidDataException($"{path}: cannot read entry '{entry.FullName}': {e.Message}", e);
-                }
+                return ReadEntries(archive, stream.Length, budget, path);
             }
-
-            var resolver = new TorchPickleResolver();
-            string pickle = $"{path}:{prefix}data.pkl";
-            object? root = new PickleReader(new ByteCursor(ReadEntry("data.pkl"), pickle), resolver, PickleBudget.ForFile(stream.Length)).Load();
-            bool bigEndian = ByteOrder(ReadEntry("byteorder", optional: true), path);
-            var (state, metadata) = FindStateDict(root, pickle);
-            foreach (var storage in UsedStorages(state))
+            catch (Exception e) when (IsZipFailure(e) && !e.Message.StartsWith(path, StringComparison.Ordinal))
             {
-                byte[] bytes = ReadEntry($"data/{storage.Key}");
-                if (bytes.Length != storage.ByteLength)
-                    throw new InvalidDataException($"{path}: storage '{storage.Key}' holds {bytes.Length} bytes; its {storage.Numel} elements need {storage.ByteLength}.");
-                storage.Data = bigEndian ? SwapBytes(bytes, storage.Type?.Size ?? 1) : bytes;
+                // The central directory is read lazily: its failures surface here, without the file's name.
+                throw new InvalidDataException($"{path}: not a readable zip archive: {e.Message}", e);
             }
-            return new WeightsFileContent(WeightsFormat.PyTorch, Materialize(state, stream.Length, pickle), metadata);
         }
+    }
+
+    private static WeightsFileContent ReadEntries(ZipArchive archive, long fileLength, long budget, string path)
+    {
+        string prefix = TopFolder(archive, path);
+        byte[] ReadEntry(string name, bool optional = false)
+        {
+            var entry = archive.GetEntry(prefix + name);
+            if (entry is null)
+                return optional ? [] : throw new InvalidDataException($"{path}: the archive has no entry '{prefix + name}'.");
+            if (entry.Length > budget)
+                throw new InvalidDataException($"{path}: entry '{entry.FullName}' declares {entry.Length} bytes, more than the file can hold.");
+            budget -= entry.Length;
+            try
+            {
+                var bytes = new byte[entry.Length];
+                using var data = entry.Open();
+                data.ReadExactly(bytes);
+                return bytes;
+            }
+            catch (Exception e) when (IsZipFailure(e))
+            {
+                throw new InvalidDataException($"{path}: cannot read entry '{entry.FullName}': {e.Message}", e);
+            }
+        }
+
+        var resolver = new TorchPickleResolver();
+        string pickle = $"{path}:{prefix}data.pkl";
+        object? root = new PickleReader(new ByteCursor(ReadEntry("data.pkl"), pickle), resolver, PickleBudget.ForFile(fileLength)).Load();
+        bool bigEndian = ByteOrder(ReadEntry("byteorder", optional: true), path);
+        var (state, metadata) = FindStateDict(root, pickle);
+        foreach (var storage in UsedStorages(state))
+        {
+            byte[] bytes = ReadEntry($"data/{storage.Key}");
+            if (bytes.Length != storage.ByteLength)
+                throw new InvalidDataException($"{path}: storage '{storage.Key}' holds {bytes.Length} bytes; its {storage.Numel} elements need {storage.ByteLength}.");
+            storage.Data = bigEndian ? SwapBytes(bytes, storage.Type?.Size ?? 1) : bytes;
+        }
+        return new WeightsFileContent(WeightsFormat.PyTorch, Materialize(state, fileLength, pickle), metadata);
     }
 
     /// <summary>

@@ -35,6 +35,23 @@ public class CorruptFileTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Should_name_the_file_when_the_zip_directory_disagrees_with_itself()
+    {
+        // Found by `bench soak`: ZipArchive reads the central directory lazily and reported this without the file's name.
+        byte[] file = Bytes("dtypes.pth");
+        int end = file.AsSpan().LastIndexOf([(byte)0x50, (byte)0x4B, (byte)0x05, (byte)0x06]); // End Of Central Directory
+        Assert.True(end >= 0);
+        file[end + 10] ^= 0x01; // total entries no longer matches the directory
+        using var dir = new TestSupport.TempDirectory();
+        string path = dir.File("damaged.pth");
+        File.WriteAllBytes(path, file);
+
+        var e = Assert.Throws<InvalidDataException>(() => WeightsFile.Read(path));
+
+        Assert.StartsWith(path + ":", e.Message);
+    }
+
+    [Fact]
     public void Should_survive_random_corruption_of_real_files()
     {
         var random = new Random(20240607);
