@@ -43,8 +43,9 @@ internal static class FinetuneCommand
                     return CliOutput.Fail(parse, $"finetune supports the named architectures ({string.Join(", ", ResNetModels.Names)}); got '{named.Name}'.");
             }
             string? weightsName = parse.GetValue(weights);
+            // For the banner only: no file is read or downloaded here (the classifier resolves the weights once).
             string archLabel = architecture is { } chosen ? ResNetModels.Name(chosen)
-                : weightsName is null ? "resnet34" : WeightsSource.Resolve(weightsName, ZooModels.Resolve(parse.InvocationConfiguration.Error)).Architecture ?? "the weights' architecture";
+                : weightsName is null ? "resnet34" : WeightsRegistry.Find(weightsName)?.Architecture ?? "the weights' architecture";
 
             using var cancel = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) =>

@@ -22,15 +22,8 @@ internal static class ZooModels
         var architecture = arch is null ? null : ResNetModels.Options(arch);
         if (arch is null && weights is null)
             throw new ArgumentException("Name the network with --arch, or give --weights that record their architecture.");
-        var setup = NetworkSetup.Create(architecture, null, weights, null, null, numClasses, seed: 0, defaultArchitecture: null,
-            defaultInput: architecture is null ? null : DefaultInput(architecture), loadOptions, Resolve(progress));
-        if (architecture is null && setup.Weights?.Input is null)
-        {
-            // The architecture came from the file's metadata without an input description: the zoo default for it.
-            var input = DefaultInput(setup.Model.Options).WithChannels(setup.Model.Options.InChannels);
-            return setup with { Input = input };
-        }
-        return setup;
+        return NetworkSetup.Create(architecture, null, weights, null, null, numClasses, seed: 0, defaultArchitecture: null,
+            DefaultInput, loadOptions, Resolve(progress));
     }
 
     /// <summary>Download settings for commands: progress (percent) on <paramref name="progress"/> when a registry file is fetched.</summary>

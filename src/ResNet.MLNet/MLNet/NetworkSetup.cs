@@ -9,13 +9,13 @@ internal sealed record NetworkSetup(Models.ResNet Model, bool OwnsModel, ImageMo
     /// <summary>
     /// Resolves the weights (a registry name or a file), the architecture (the one asked, else the weights', else
     /// <paramref name="defaultArchitecture"/>) and the input (the one given, else the weights', else
-    /// <paramref name="defaultInput"/> or ImageNet's normalization at 224 pixels, with <paramref name="imageSize"/> overriding
+    /// <paramref name="defaultInput"/> for the chosen network or ImageNet's normalization at 224 pixels, with <paramref name="imageSize"/> overriding
     /// its size), then builds the network with <paramref name="numClasses"/> classes (null: the weights' class count, else
     /// the architecture's) seeded by <paramref name="seed"/>, or adopts <paramref name="given"/>, and loads the weights into it.
     /// </summary>
     /// <exception cref="ArgumentException">The weights belong to another architecture than the one asked (both named), no architecture is known, or an option is invalid.</exception>
     public static NetworkSetup Create(ResNetOptions? architecture, Models.ResNet? given, string? weightsPath, ImageModelInput? input, int? imageSize,
-        int? numClasses, long seed, ResNetOptions? defaultArchitecture = null, ImageModelInput? defaultInput = null, WeightsLoadOptions? loadOptions = null,
+        int? numClasses, long seed, ResNetOptions? defaultArchitecture = null, Func<ResNetOptions, ImageModelInput>? defaultInput = null, WeightsLoadOptions? loadOptions = null,
         WeightsResolveOptions? resolve = null)
     {
         var weights = weightsPath is null ? null : WeightsSource.Resolve(weightsPath, resolve);
@@ -26,7 +26,7 @@ internal sealed record NetworkSetup(Models.ResNet Model, bool OwnsModel, ImageMo
                 $"The weights '{weights.DisplayName}' are for {weightsArchitecture}, but the network is {network.Name}. " +
                 "Choose weights of that architecture, or leave the architecture unset to build the weights' own.", nameof(architecture));
 
-        var chosen = (input ?? weights?.Input ?? defaultInput ?? new ImageModelInput()).WithImageSize(imageSize);
+        var chosen = (input ?? weights?.Input ?? defaultInput?.Invoke(network) ?? new ImageModelInput()).WithImageSize(imageSize);
         chosen = chosen.WithChannels(given?.Options.InChannels ?? chosen.Channels);
         chosen.Validate();
         if (given is not null)
