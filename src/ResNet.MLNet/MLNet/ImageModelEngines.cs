@@ -126,36 +126,24 @@ internal static class ImageModelEngines
         {
             if (engine.Onnx is null)
                 throw new NotSupportedException($"This model cannot be saved as a plain ML.NET model because {engine.UnsupportedExport}.");
-            string file = Path.Combine(Path.GetTempPath(), $"resnet-mlnet-{Guid.NewGuid():N}.onnx");
-            File.WriteAllBytes(file, engine.Onnx);
-            try
-            {
-                var extract = ImagePipeline.ExtractPixels(catalog, resized, pixels, channels).Fit(resizedView);
-                var preprocessed = extract.Transform(resizedView);
-                var onnx = catalog.ApplyOnnxModel([outputColumn], [pixels], file,
-                    new Dictionary<string, int[]> { [pixels] = [1, channels, imageSize, imageSize] }, gpuDeviceId: null, fallbackToCpu: false).Fit(preprocessed);
-                var twinScored = onnx.Transform(preprocessed);
-                var twinCleanup = catalog.DropColumns([resized, pixels, .. temporaryColumns]).Fit(post?.Transform(twinScored) ?? twinScored);
-                return new SavedTwin(new TransformerChain<ITransformer>(WithHead([resize, extract, onnx], twinCleanup)), onnx, file);
-            }
-            catch
-            {
-                File.Delete(file);
-                throw;
-            }
+            var extract = ImagePipeline.ExtractPixels(catalog, resized, pixels, channels).Fit(resizedView);
+            var preprocessed = extract.Transform(resizedView);
+            // ML.NET reads the graph from the stream; nothing is written to disk.
+            using var graph = new MemoryStream(engine.Onnx, writable: false);
+            var onnx = catalog.ApplyOnnxModel([outputColumn], [pixels], graph,
+                new Dictionary<string, int[]> { [pixels] = [1, channels, imageSize, imageSize] }, gpuDeviceId: null, fallbackToCpu: false).Fit(preprocessed);
+            var twinScored = onnx.Transform(preprocessed);
+            var twinCleanup = catalog.DropColumns([resized, pixels, .. temporaryColumns]).Fit(post?.Transform(twinScored) ?? twinScored);
+            return new SavedTwin(new TransformerChain<ITransformer>(WithHead([resize, extract, onnx], twinCleanup)), onnx);
         }
         return (live, Twin);
     }
 }
 
-/// <summary>A plain-ML.NET twin built for saving, with the temporary ONNX file it reads.</summary>
-internal sealed class SavedTwin(ITransformer transformer, IDisposable onnx, string file) : IDisposable
+/// <summary>A plain-ML.NET twin built for saving; disposing it releases its ONNX Runtime session.</summary>
+internal sealed class SavedTwin(ITransformer transformer, IDisposable onnx) : IDisposable
 {
     public ITransformer Transformer { get; } = transformer;
 
-    public void Dispose()
-    {
-        onnx.Dispose();
-        File.Delete(file);
-    }
+    public void Dispose() => onnx.Dispose();
 }
