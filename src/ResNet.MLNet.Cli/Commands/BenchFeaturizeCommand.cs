@@ -26,9 +26,14 @@ internal static class BenchFeaturizeCommand
         var images = new Option<int?>("--images") { Description = "Images per timed pass. Default 4 batches." };
         var rounds = new Option<int>("--rounds") { Description = "Timed passes of each workload, interleaved; the best counts.", DefaultValueFactory = _ => 3 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
+        var precision = new Option<ResNetPrecision>("--precision")
+        {
+            Description = "The featurizer's arithmetic: float32, or int8 (calibrated on the bench images) against the float32 ONNX Runtime session.",
+            DefaultValueFactory = _ => ResNetPrecision.Float32,
+        };
         var command = new Command("featurize", "Featurizer throughput in an ML.NET pipeline (in memory and from files) vs a bare ONNX Runtime session.")
         {
-            arch, batchSize, imageSize, images, rounds, json,
+            arch, batchSize, imageSize, images, rounds, precision, json,
         };
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
@@ -40,7 +45,7 @@ internal static class BenchFeaturizeCommand
             int passes = parse.GetValue(rounds);
             if (batch < 1 || size < 8 || count < 1 || passes < 1)
                 return CliOutput.Fail(parse, $"--batch-size, --images and --rounds must be at least 1 and --image-size at least 8; got {batch}, {count}, {passes} and {size}.");
-            var result = Measure(parse, network, batch, size, count, passes);
+            var result = Measure(parse, network, batch, size, count, passes, parse.GetValue(precision));
             if (parse.GetValue(json))
                 parse.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(result, CliOutput.Json));
             else
@@ -53,10 +58,10 @@ internal static class BenchFeaturizeCommand
     /// <summary>What the bench prints; the first four properties are its JSON contract.</summary>
     internal sealed record Result(
         double ToolkitImgPerS, double ToolkitFilesImgPerS, double OnnxruntimeImgPerS, double Ratio, double FilesRatio,
-        string Arch, int BatchSize, int ImageSize, int Images, int Rounds, int IntraOpThreads, int ProcessorCount,
+        string Arch, string Precision, int BatchSize, int ImageSize, int Images, int Rounds, int IntraOpThreads, int ProcessorCount,
         double[] ToolkitRuns, double[] ToolkitFilesRuns, double[] OnnxruntimeRuns, double[]? LoadAverageBefore, double[]? LoadAverageAfter);
 
-    private static Result Measure(ParseResult parse, ResNetOptions options, int batch, int size, int count, int passes)
+    private static Result Measure(ParseResult parse, ResNetOptions options, int batch, int size, int count, int passes, ResNetPrecision precision)
     {
         var log = parse.InvocationConfiguration.Error;
         var loadBefore = BenchSupport.LoadAverage();
@@ -70,13 +75,13 @@ internal static class BenchFeaturizeCommand
         var fromFiles = ml.Transforms.LoadImages("Image", null, "ImagePath").Fit(ml.Data.LoadImagesFromFolder(dir.Root)).Transform(ml.Data.LoadImagesFromFolder(dir.Root));
         using var featurizer = ml.Transforms.ResNetFeaturizer(new ResNetFeaturizerOptions
         {
-            InputColumnName = "Image", OutputColumnName = "Features", Model = network, ImageSize = size, BatchSize = batch,
+            InputColumnName = "Image", OutputColumnName = "Features", Model = network, ImageSize = size, BatchSize = batch, Precision = precision,
         }).Fit(inMemory);
 
         // (c) the same exported network in a bare session, configured as the featurizer's engine, on ready-made tensors.
         using var session = RawSession(network, size, out int threads);
         var inputs = RawInputs(decoded, batch, size);
-        log.WriteLine($"bench featurize: {options.Name} at {size}x{size}, batch {batch}, {count} images per pass, {passes} rounds, " +
+        log.WriteLine($"bench featurize: {options.Name} ({precision.ToString().ToLowerInvariant()} featurizer, float32 ONNX Runtime) at {size}x{size}, batch {batch}, {count} images per pass, {passes} rounds, " +
                       $"ONNX Runtime with {threads} intra-op threads on {Environment.ProcessorCount} processors");
 
         // Warm up every path: ONNX Runtime sizes its arenas on the first runs.
@@ -100,7 +105,7 @@ internal static class BenchFeaturizeCommand
         foreach (var input in inputs)
             input.Value.Dispose();
         return new Result(Round(toolkit.Best), Round(files.Best), Round(raw.Best), Math.Round(toolkit.Best / raw.Best, 3), Math.Round(files.Best / raw.Best, 3),
-            options.Name, batch, size, count, passes, threads, Environment.ProcessorCount,
+            options.Name, precision.ToString().ToLowerInvariant(), batch, size, count, passes, threads, Environment.ProcessorCount,
             [.. toolkit.Runs.Select(Round)], [.. files.Runs.Select(Round)], [.. raw.Runs.Select(Round)], loadBefore, BenchSupport.LoadAverage());
     }
 
@@ -165,11 +170,11 @@ internal static class BenchFeaturizeCommand
 
     private static void PrintTable(IAnsiConsole console, Result r)
     {
-        var table = new Table().Title($"{r.Arch} featurization, {r.ImageSize}x{r.ImageSize}, batch {r.BatchSize}: images/s, {r.Images} images x {r.Rounds} rounds");
+        var table = new Table().Title($"{r.Arch} featurization ({r.Precision}), {r.ImageSize}x{r.ImageSize}, batch {r.BatchSize}: images/s, {r.Images} images x {r.Rounds} rounds");
         table.AddColumns("workload", "best", "rounds", "vs (c)");
         table.AddRow("(a) featurizer, images in memory", F(r.ToolkitImgPerS), string.Join(" ", r.ToolkitRuns.Select(F)), F3(r.Ratio));
         table.AddRow("(b) featurizer, image files", F(r.ToolkitFilesImgPerS), string.Join(" ", r.ToolkitFilesRuns.Select(F)), F3(r.FilesRatio));
-        table.AddRow("(c) ONNX Runtime, ready tensors", F(r.OnnxruntimeImgPerS), string.Join(" ", r.OnnxruntimeRuns.Select(F)), F3(1));
+        table.AddRow("(c) ONNX Runtime float32, ready tensors", F(r.OnnxruntimeImgPerS), string.Join(" ", r.OnnxruntimeRuns.Select(F)), F3(1));
         foreach (var column in table.Columns.Skip(1))
             column.RightAligned();
         console.Write(table);

@@ -50,8 +50,14 @@ internal static class BenchPretrainedCommand
             {
                 OutputColumnName = "Features", InputColumnName = "Image", Architecture = architecture, ImageSize = 224,
             }), train, test, log, out _, out _));
+            probes.Add(Probe(ml, "toolkit featurizer, pretrained, int8", ml.Transforms.ResNetFeaturizer(new ResNetFeaturizerOptions
+            {
+                OutputColumnName = "Features", InputColumnName = "Image", WeightsPath = weightsName, Precision = ResNetPrecision.Int8,
+            }), train, test, log, out var int8Features, out _));
             var cosines = toolkitFeatures.Zip(mlnetFeatures, Cosine).ToList();
-            var fidelity = Fidelity(ml, weightsName, ImageFolder.List(folder, new ImageFolderOptions { Split = "test" }), toolkitFeatures, probe, log);
+            var testImages = ImageFolder.List(folder, new ImageFolderOptions { Split = "test" });
+            var fidelity = Fidelity(ml, weightsName, testImages, toolkitFeatures, probe, log);
+            var int8 = Agreement(ml, "int8 vs float32 features", probe, toolkitFeatures, int8Features, testImages, log);
 
             var fineTunes = new List<FineTuneResult>();
             int epochCount = parse.GetValue(epochs);
@@ -62,7 +68,7 @@ internal static class BenchPretrainedCommand
             }
 
             var report = new Report(folder, weightsName, Environment.ProcessorCount, BenchSupport.FormatLoad(load), probes,
-                cosines.Count == 0 ? 0 : cosines.Min(), cosines.Count == 0 ? 0 : cosines.Average(), fidelity, fineTunes);
+                cosines.Count == 0 ? 0 : cosines.Min(), cosines.Count == 0 ? 0 : cosines.Average(), fidelity, int8, fineTunes);
             if (parse.GetValue(json))
                 parse.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(report, CliOutput.Json));
             else
@@ -128,12 +134,19 @@ internal static class BenchPretrainedCommand
                 exact.Add(model.ForwardEmbedding(x).data<float>().ToArray());
             }
         }
-        var cosines = pipelineFeatures.Zip(exact, Cosine).ToList();
-        var a = Predictions(ml, probe, pipelineFeatures, images);
-        var b = Predictions(ml, probe, exact, images);
+        return Agreement(ml, "preprocessing fidelity", probe, pipelineFeatures, exact, images, log);
+    }
+
+    /// <summary>Cosine of two embeddings of the same images, and how often the probe's top-1 on them agrees.</summary>
+    private static FidelityResult Agreement(MLContext ml, string name, ITransformer probe, List<float[]> reference, List<float[]> other,
+        IReadOnlyList<ImageFolderEntry> images, TextWriter log)
+    {
+        var cosines = reference.Zip(other, Cosine).ToList();
+        var a = Predictions(ml, probe, reference, images);
+        var b = Predictions(ml, probe, other, images);
         double agreement = a.Zip(b).Count(p => p.First == p.Second) / (double)a.Count;
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  preprocessing fidelity on {images.Count} images: cosine min {cosines.Min():F4} mean {cosines.Average():F4}, probe top-1 agreement {agreement:P1}"));
+            $"  {name} on {images.Count} images: cosine min {cosines.Min():F4} mean {cosines.Average():F4}, probe top-1 agreement {agreement:P1}"));
         return new FidelityResult(images.Count, cosines.Min(), cosines.Average(), agreement);
     }
 
@@ -219,6 +232,8 @@ internal static class BenchPretrainedCommand
         console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"toolkit vs ML.NET features on the test split: cosine min {r.CosineMin:F6}, mean {r.CosineMean:F6}"));
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ML.NET pipeline vs torchvision's exact preprocessing, same weights ({r.Fidelity.Images} images): cosine min {r.Fidelity.CosineMin:F4}, mean {r.Fidelity.CosineMean:F4}; probe top-1 agreement {r.Fidelity.Top1Agreement:P1}"));
+        console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"int8 vs float32 featurizer, same weights ({r.Int8.Images} images): cosine min {r.Int8.CosineMin:F4}, mean {r.Int8.CosineMean:F4}; float32 probe top-1 agreement {r.Int8.Top1Agreement:P1}"));
         if (r.FineTunes.Count == 0)
             return;
         var tunes = new Table().Title("fine-tuning, same recipe");
@@ -238,5 +253,5 @@ internal static class BenchPretrainedCommand
     private sealed record FidelityResult(int Images, double CosineMin, double CosineMean, double Top1Agreement);
 
     private sealed record Report(string Data, string Weights, int ProcessorCount, string Load, IReadOnlyList<ProbeResult> Probes, double CosineMin,
-        double CosineMean, FidelityResult Fidelity, IReadOnlyList<FineTuneResult> FineTunes);
+        double CosineMean, FidelityResult Fidelity, FidelityResult Int8, IReadOnlyList<FineTuneResult> FineTunes);
 }

@@ -6,7 +6,26 @@ using TorchSharp;
 namespace ResNet.MLNet;
 
 /// <summary>What an image model computes, apart from the network: its input description, output, engine.</summary>
-internal sealed record ImageModelSpec(ImageModelInput Input, ResNetOutputKind Output, int Stage, bool L2Normalize, ResNetInferenceEngine Engine, string Device);
+internal sealed record ImageModelSpec(ImageModelInput Input, ResNetOutputKind Output, int Stage, bool L2Normalize, ResNetInferenceEngine Engine, string Device)
+{
+    /// <summary>Float32, or int8 (ONNX Runtime only) quantized with ranges observed on calibration images.</summary>
+    public ResNetPrecision Precision { get; init; } = ResNetPrecision.Float32;
+
+    /// <summary>With int8: the calibration images as planar pixel batches (rows x channels x size x size).</summary>
+    public Func<IReadOnlyList<(float[] Pixels, int Rows)>>? Calibration { get; init; }
+
+    /// <summary>With int8: bits of the quantized convolution weights (7 or 8).</summary>
+    public int WeightBits { get; init; } = 7;
+
+    /// <summary>This spec with <paramref name="precision"/>; int8 calibrates on rows of <paramref name="input"/> read as the live chain reads them.</summary>
+    public ImageModelSpec WithPrecision(ResNetPrecision precision, Int8Options int8, TransformsCatalog catalog, IDataView input, string inputColumn,
+        string? pathColumn, Data.ImageLimits imageLimits) => precision == ResNetPrecision.Float32 ? this : this with
+        {
+            Precision = precision,
+            WeightBits = int8.WeightBits,
+            Calibration = () => ImageModelEngines.CalibrationBatches(catalog, input, inputColumn, Input, int8.CalibrationImages, pathColumn, imageLimits),
+        };
+}
 
 /// <summary>A fitted network ready for ML.NET: the batch engine that runs it and the ONNX graph its saved twin runs.</summary>
 internal sealed class ImageModelEngine(IBatchModel batch, byte[]? onnx, string architectureName, string unsupportedExport) : IDisposable
@@ -49,6 +68,8 @@ internal static class ImageModelEngines
             ResNetOutputKind.Probabilities => OnnxOutputKind.Probabilities,
             _ => null,
         };
+        if (spec.Precision == ResNetPrecision.Int8 && spec.Engine != ResNetInferenceEngine.OnnxRuntime)
+            throw new ArgumentException("Precision = Int8 runs on ONNX Runtime; set Engine = OnnxRuntime.", nameof(spec.Engine));
         if (kind is null || spec.L2Normalize)
         {
             unsupported = $"the ONNX exporter does not support {(kind is null ? $"Output = {spec.Output}" : "L2Normalize = true")}";
@@ -57,26 +78,31 @@ internal static class ImageModelEngines
         }
         else
         {
-            byte[] Export(bool singleRow)
+            OnnxModel Export(bool singleRow) => ResNetOnnx.BuildModel(model, new OnnxExportOptions
             {
-                using var stream = new MemoryStream();
-                ResNetOnnx.Export(model, stream, new OnnxExportOptions
-                {
-                    Output = kind.Value,
-                    Normalization = new InputNormalization(spec.Input.Mean, spec.Input.Std) { MeanImage = spec.Input.MeanImage },
-                    Input = spec.Input,
-                    InputName = pixels,
-                    OutputName = outputColumn,
-                    ImageHeight = spec.Input.ImageSize,
-                    ImageWidth = spec.Input.ImageSize,
-                    SingleRow = singleRow,
-                });
-                return stream.ToArray();
-            }
+                Output = kind.Value,
+                Normalization = new InputNormalization(spec.Input.Mean, spec.Input.Std) { MeanImage = spec.Input.MeanImage },
+                Input = spec.Input,
+                InputName = pixels,
+                OutputName = outputColumn,
+                ImageHeight = spec.Input.ImageSize,
+                ImageWidth = spec.Input.ImageSize,
+                SingleRow = singleRow,
+            });
             // The saved twin runs in ML.NET's OnnxTransformer, one row at a time; the engine runs batches.
-            onnx = Export(singleRow: true);
-            if (spec.Engine == ResNetInferenceEngine.OnnxRuntime)
-                batchedOnnx = Export(singleRow: false);
+            var single = Export(singleRow: true);
+            var batched = spec.Engine == ResNetInferenceEngine.OnnxRuntime ? Export(singleRow: false) : null;
+            if (spec.Precision == ResNetPrecision.Int8)
+            {
+                var (channels, size) = (model.Options.InChannels, spec.Input.ImageSize);
+                var calibration = spec.Calibration?.Invoke() ?? throw new InvalidOperationException("Int8 needs calibration images.");
+                var ranges = OnnxQuantizer.Calibrate(OnnxQuantizer.CalibrationModel(batched!), calibration, channels, size, size);
+                var settings = new QuantizationSettings(spec.WeightBits, calibration.Sum(b => b.Rows));
+                single = OnnxQuantizer.Quantize(single, ranges, settings);
+                batched = OnnxQuantizer.Quantize(batched!, ranges, settings);
+            }
+            onnx = Bytes(single);
+            batchedOnnx = batched is null ? null : Bytes(batched);
         }
 
         IBatchModel batch;
@@ -95,6 +121,54 @@ internal static class ImageModelEngines
             batch = new TorchModelEngine(model, ownsModel, spec.Input, spec.Output, spec.Stage, spec.L2Normalize, device);
         }
         return new ImageModelEngine(batch, onnx, model.Options.Name, unsupported);
+    }
+
+    private static byte[] Bytes(OnnxModel model)
+    {
+        using var stream = new MemoryStream();
+        model.WriteTo(stream);
+        return stream.ToArray();
+    }
+
+    /// <summary>
+    /// The first <paramref name="images"/> rows of <paramref name="input"/> as the network's planar pixels, in batches,
+    /// read exactly as the live chain reads them (ML.NET resize, file limits checked, errors naming the row and file).
+    /// </summary>
+    public static List<(float[] Pixels, int Rows)> CalibrationBatches(TransformsCatalog catalog, IDataView input, string inputColumn,
+        ImageModelInput modelInput, int images, string? pathColumn, Data.ImageLimits imageLimits)
+    {
+        const string resized = "calibration.resized";
+        // Rows spread over the whole data (image folders list one class after another), when its size is known.
+        long stride = Math.Max(1, (input.GetRowCount() ?? images) / images);
+        var sample = stride == 1 ? input : new StridedRows(input, stride);
+        var view = ImagePipeline.Resize(catalog, inputColumn, resized, modelInput).Fit(sample).Transform(sample);
+        var recorder = new PixelRecorder(modelInput.Channels * modelInput.ImageSize * modelInput.ImageSize);
+        var reader = new BatchedModelTransformer(recorder, resized, "calibration.none", batchSize: 8, pathColumn, imageLimits).Transform(view);
+        using (var cursor = reader.GetRowCursor([reader.Schema["calibration.none"]]))
+        {
+            var none = cursor.GetGetter<VBuffer<float>>(reader.Schema["calibration.none"]);
+            VBuffer<float> value = default;
+            for (int row = 0; row < images && cursor.MoveNext(); row++)
+                none(ref value);
+        }
+        int kept = 0;
+        return [.. recorder.Batches.TakeWhile(b => (kept += b.Rows) - b.Rows < images)];
+    }
+
+    /// <summary>An <see cref="IBatchModel"/> that keeps the pixel batches it is given.</summary>
+    private sealed class PixelRecorder(int inputLength) : IBatchModel
+    {
+        public List<(float[] Pixels, int Rows)> Batches { get; } = [];
+        public int InputLength { get; } = inputLength;
+        public int OutputLength => 1;
+
+        public void Run(ReadOnlySpan<float> input, int rows, Span<float> output)
+        {
+            Batches.Add((input.ToArray(), rows));
+            output.Clear();
+        }
+
+        public void Dispose() { }
     }
 
     /// <summary>

@@ -159,7 +159,9 @@ public sealed class ResNetClassifierTransformer : ImageModelTransformer
         ImageModelInput modelInput, IReadOnlyList<string> classes, TrainingResult result)
         : this(transforms, options, input, setup, modelInput, classes, result,
             ImageModelEngines.Create(setup.Model, ownsModel: false,
-                new ImageModelSpec(modelInput, ResNetOutputKind.Logits, 4, false, options.Engine, options.Training.Device), LogitsColumn(options)))
+                new ImageModelSpec(modelInput, ResNetOutputKind.Logits, 4, false, options.Engine, options.Training.Device)
+                    .WithPrecision(options.Precision, options.Int8, transforms, input, options.ImageColumnName, options.ImagePathColumnName, options.ImageLimits),
+                LogitsColumn(options)))
     {
     }
 

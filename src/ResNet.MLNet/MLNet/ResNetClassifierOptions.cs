@@ -64,6 +64,15 @@ public sealed class ResNetClassifierOptions
     public ResNetInferenceEngine Engine { get; set; } = ResNetInferenceEngine.OnnxRuntime;
 
     /// <summary>
+    /// Arithmetic of the fitted model when it scores (training is float32). Default <see cref="ResNetPrecision.Float32"/>;
+    /// <see cref="ResNetPrecision.Int8"/> quantizes after training, calibrated on the training rows, and needs the ONNX Runtime engine.
+    /// </summary>
+    public ResNetPrecision Precision { get; set; } = ResNetPrecision.Float32;
+
+    /// <summary>How <see cref="ResNetPrecision.Int8"/> quantizes. Default: 32 calibration images, 7-bit weights.</summary>
+    public Int8Options Int8 { get; set; } = new();
+
+    /// <summary>
     /// Limits checked on the header of every file of the <c>ImagePath</c> column (training, validation and scored data)
     /// before ML.NET decodes it. Default <see cref="Data.ImageLimits.Default"/>.
     /// </summary>
@@ -81,6 +90,9 @@ public sealed class ResNetClassifierOptions
             if (string.IsNullOrWhiteSpace(value))
                 throw new ArgumentException($"{name} must be set.", name);
         }
+        if (Precision == ResNetPrecision.Int8 && Engine != ResNetInferenceEngine.OnnxRuntime)
+            throw new ArgumentException($"{nameof(Precision)} = Int8 runs on ONNX Runtime; set {nameof(Engine)} = OnnxRuntime.", nameof(Precision));
+        Int8.Validate();
         if (ValidationFraction is < 0 or >= 1)
             throw new ArgumentException($"{nameof(ValidationFraction)} must be in [0, 1); got {ValidationFraction}.", nameof(ValidationFraction));
         if (Training.EarlyStopping is not null && ValidationSet is null && ValidationFraction == 0)

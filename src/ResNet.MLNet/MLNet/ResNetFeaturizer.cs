@@ -55,7 +55,9 @@ public sealed class ResNetFeaturizerEstimator : IEstimator<ResNetFeaturizerTrans
         try
         {
             var engine = ImageModelEngines.Create(setup.Model, setup.OwnsModel,
-                new ImageModelSpec(setup.Input, options.Output, options.Stage, options.L2Normalize, options.Engine, options.Device), options.OutputColumnName);
+                new ImageModelSpec(setup.Input, options.Output, options.Stage, options.L2Normalize, options.Engine, options.Device)
+                    .WithPrecision(options.Precision, options.Int8, catalog, input, InputColumn, options.ImagePathColumnName, options.ImageLimits),
+                options.OutputColumnName);
             if (setup.Report is null)
                 MLContextEnvironment.Warning(catalog, nameof(ResNetFeaturizer),
                     $"The featurizer's {engine.ArchitectureName} has no pretrained weights (WeightsPath is not set); its features come from a deterministic " +

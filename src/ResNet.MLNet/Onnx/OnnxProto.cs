@@ -10,6 +10,9 @@ namespace ResNet.MLNet.Onnx;
 internal enum OnnxDataType
 {
     Float = 1,
+    UInt8 = 2,
+    Int8 = 3,
+    Int32 = 6,
     Int64 = 7,
 }
 
@@ -34,6 +37,29 @@ internal sealed class OnnxTensor
 
     public static OnnxTensor Int64s(string name, IReadOnlyList<long> dims, ReadOnlySpan<long> values) =>
         Create(name, dims, OnnxDataType.Int64, values);
+
+    public static OnnxTensor Int32s(string name, IReadOnlyList<long> dims, ReadOnlySpan<int> values) =>
+        Create(name, dims, OnnxDataType.Int32, values);
+
+    public static OnnxTensor Int8s(string name, IReadOnlyList<long> dims, ReadOnlySpan<sbyte> values) =>
+        Create(name, dims, OnnxDataType.Int8, values);
+
+    public static OnnxTensor UInt8s(string name, IReadOnlyList<long> dims, ReadOnlySpan<byte> values) =>
+        Create(name, dims, OnnxDataType.UInt8, values);
+
+    /// <summary>The values of a float tensor.</summary>
+    public float[] ToFloats()
+    {
+        if (DataType != OnnxDataType.Float)
+            throw new InvalidOperationException($"Tensor '{Name}' holds {DataType}, not Float.");
+        var values = MemoryMarshal.Cast<byte, float>(RawData).ToArray();
+        if (!BitConverter.IsLittleEndian)
+        {
+            for (int i = 0; i < values.Length; i++)
+                values[i] = BitConverter.Int32BitsToSingle(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(BitConverter.SingleToInt32Bits(values[i])));
+        }
+        return values;
+    }
 
     public void WriteTo(ProtoWriter w)
     {
@@ -125,8 +151,8 @@ internal readonly record struct OnnxDim(long Value, string? Param = null)
     }
 }
 
-/// <summary>A ValueInfoProto for a tensor: name, element type and shape.</summary>
-internal sealed record OnnxValueInfo(string Name, OnnxDataType ElementType, IReadOnlyList<OnnxDim> Shape)
+/// <summary>A ValueInfoProto for a tensor: name, element type and shape (null: unknown, no shape is written).</summary>
+internal sealed record OnnxValueInfo(string Name, OnnxDataType ElementType, IReadOnlyList<OnnxDim>? Shape)
 {
     public void WriteTo(ProtoWriter w)
     {
@@ -134,6 +160,8 @@ internal sealed record OnnxValueInfo(string Name, OnnxDataType ElementType, IRea
         w.Message(2, type => type.Message(1, tensor =>       // TypeProto.tensor_type
         {
             tensor.Int64(1, (long)ElementType);
+            if (Shape is null)
+                return;
             tensor.Message(2, shape =>                       // TensorShapeProto
             {
                 foreach (var dim in Shape)

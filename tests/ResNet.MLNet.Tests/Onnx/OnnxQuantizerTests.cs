@@ -1,0 +1,122 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using ResNet.MLNet.Models;
+using ResNet.MLNet.Onnx;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+using ResNetModel = ResNet.MLNet.Models.ResNet;
+
+namespace ResNet.MLNet.Tests.Onnx;
+
+/// <summary>
+/// Int8 QDQ graphs: ONNX Runtime's fused integer kernels compute what the graph's QuantizeLinear/DequantizeLinear
+/// description says (the same graph run with every optimization off, which executes the Q/DQ arithmetic literally).
+/// </summary>
+public class OnnxQuantizerTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData("resnet18", 32)]
+    [InlineData("resnet50", 32)]
+    [InlineData("resnext50_32x4d", 32)]
+    [InlineData("preact_resnet18", 32)]
+    [InlineData("seresnet50", 32)]
+    [InlineData("cifar_resnet20", 32)]
+    public void Fused_integer_kernels_compute_what_the_QDQ_graph_describes(string architecture, int size)
+    {
+        using var model = new ResNetModel(ResNetModels.Options(architecture));
+        OnnxParity.PerturbBatchNorms(model, seed: 3);
+        var floatModel = ResNetOnnx.BuildModel(model, new OnnxExportOptions { Output = OnnxOutputKind.Features, ImageHeight = size, ImageWidth = size });
+        var (pixels, rows) = Images(size, 6, seed: 11);
+        var ranges = OnnxQuantizer.Calibrate(OnnxQuantizer.CalibrationModel(floatModel), [(pixels, rows)], 3, size, size);
+        var quantized = OnnxQuantizer.Quantize(floatModel, ranges, new QuantizationSettings(WeightBits: 7, CalibrationImages: rows));
+
+        var described = Run(quantized, GraphOptimizationLevel.ORT_DISABLE_ALL, pixels, rows, size, out _);
+        var fused = Run(quantized, GraphOptimizationLevel.ORT_ENABLE_ALL, pixels, rows, size, out var optimized);
+        var floats = Run(floatModel, GraphOptimizationLevel.ORT_ENABLE_ALL, pixels, rows, size, out _);
+
+        // The optimized graph really runs integer convolutions: every Conv became a QLinearConv.
+        int convs = floatModel.Graph.Nodes.Count(n => n.OpType == "Conv");
+        int qlinear = optimized.Count(op => op == "QLinearConv");
+        double scale = described.Max(Math.Abs);
+        double difference = described.Zip(fused).Max(p => Math.Abs(p.First - p.Second));
+        double cosine = global::ResNet.MLNet.Cli.Commands.BenchPretrainedCommand.Cosine(floats, fused);
+        output.WriteLine($"{architecture}: {convs} Conv -> {qlinear} QLinearConv; max |fused - described| = {difference:G3} (max |described| {scale:G3}); cosine with float32 {cosine:F5}");
+        Assert.Equal(convs, qlinear);
+        Assert.DoesNotContain("Conv", optimized);
+        // Requantization rounds once per layer in the fused kernels; the description rounds the same values in float.
+        Assert.True(difference <= 0.04 * scale, $"fused integer kernels differ from the QDQ description by {difference:G3} (scale {scale:G3})");
+        Assert.True(cosine >= 0.98, $"cosine with the float32 graph {cosine:F5}");
+    }
+
+    [Fact]
+    public void Weights_are_symmetric_per_channel_within_the_bit_budget()
+    {
+        var weight = OnnxTensor.Floats("w", [2, 1, 1, 3], [0.6f, -1f, 0.2f, 0f, 0f, 0f]);
+        var (values, scales) = OnnxQuantizer.QuantizeWeights(weight, bits: 7);
+        Assert.Equal([38, -63, 13, 0, 0, 0], values.Select(v => (int)v));
+        Assert.Equal(1f / 63, scales[0], 6);
+        Assert.Equal(1f, scales[1]); // an all-zero channel keeps a harmless scale
+        var (eight, _) = OnnxQuantizer.QuantizeWeights(weight, bits: 8);
+        Assert.Equal(-127, eight[1]);
+    }
+
+    [Fact]
+    public void Activation_ranges_always_include_zero()
+    {
+        var (scale, zero) = OnnxQuantizer.ActivationParameters(new ActivationRange(0.5f, 2.55f));
+        Assert.Equal(0.01f, scale, 6);
+        Assert.Equal(0, zero);
+        (scale, zero) = OnnxQuantizer.ActivationParameters(new ActivationRange(-1f, 1.55f));
+        Assert.Equal(0.01f, scale, 6);
+        Assert.Equal(100, zero);
+    }
+
+    [Fact]
+    public void Percentile_calibration_cuts_rare_outliers_and_keeps_the_rest()
+    {
+        float[] values = [.. Enumerable.Range(0, 100_000).Select(i => i / 10_000f), 1000f, -500f];
+        var range = OnnxQuantizer.PercentileRange(values, 99.99, "x");
+        Assert.InRange(range.Max, 9.9f, 10.5f);   // 1000 is one value in 100,002
+        Assert.InRange(range.Min, -0.5f, 0.01f);
+        Assert.Equal(new ActivationRange(-500f, 1000f), OnnxQuantizer.PercentileRange(values, 100, "x"));
+        var e = Assert.Throws<InvalidDataException>(() => OnnxQuantizer.PercentileRange([1f, float.NaN], 99.99, "layer1.0.add"));
+        Assert.Contains("'layer1.0.add'", e.Message);
+    }
+
+    [Fact]
+    public void A_range_missing_from_calibration_is_named()
+    {
+        using var model = new ResNetModel(ResNetModels.Options("cifar_resnet20"));
+        var floatModel = ResNetOnnx.BuildModel(model, new OnnxExportOptions { Output = OnnxOutputKind.Features, ImageHeight = 32, ImageWidth = 32 });
+        var e = Assert.Throws<ArgumentException>(() => OnnxQuantizer.Quantize(floatModel, new Dictionary<string, ActivationRange>(), new QuantizationSettings(7, 0)));
+        Assert.Contains("No calibration range for activation 'normalize.div'", e.Message);
+    }
+
+    internal static (float[] Pixels, int Rows) Images(int size, int rows, long seed)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new TorchSharp.torch.Generator((ulong)seed);
+        return (rand([rows, 3, size, size], generator: generator).data<float>().ToArray(), rows);
+    }
+
+    /// <summary>Runs <paramref name="model"/>; <paramref name="optimizedOps"/> lists the op types ONNX Runtime ended up running.</summary>
+    private static float[] Run(OnnxModel model, GraphOptimizationLevel level, float[] pixels, int rows, int size, out List<string> optimizedOps)
+    {
+        using var stream = new MemoryStream();
+        model.WriteTo(stream);
+        string optimizedPath = Path.Combine(Path.GetTempPath(), $"resnet-mlnet-quantized-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            using var options = new SessionOptions { GraphOptimizationLevel = level, IntraOpNumThreads = 2, OptimizedModelFilePath = optimizedPath };
+            using var session = new InferenceSession(stream.ToArray(), options);
+            var input = new DenseTensor<float>(pixels, [rows, 3, size, size]);
+            using var results = session.Run([NamedOnnxValue.CreateFromTensor(session.InputNames[0], input)]);
+            optimizedOps = OnnxModelReader.Read(optimizedPath).Nodes.Select(n => n.OpType).ToList();
+            return results[0].AsTensor<float>().ToArray();
+        }
+        finally
+        {
+            File.Delete(optimizedPath);
+        }
+    }
+}
