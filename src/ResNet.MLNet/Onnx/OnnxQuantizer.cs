@@ -21,6 +21,7 @@ internal readonly record struct ActivationRange(float Min, float Max)
 /// <item>convolution biases: int32 with scale input scale x weight scale, as QLinearConv requires;</item>
 /// <item>a Relu after a convolution or an addition is folded into the quantization of its input: with a zero point of
 /// 0 and the Relu output's range, quantizing clamps negatives to 0, which is the Relu;</item>
+/// <item>the stem convolution, which reads the normalized image, stays float (its ReLU output is quantized);</item>
 /// <item>MaxPool's output keeps its input's scale, so it runs on uint8 directly; the global average pooling that
 /// makes the features, the head (Gemm) and everything after stay float, so the features are not rounded to 256 levels.</item>
 /// </list>
@@ -266,9 +267,20 @@ internal static class OnnxQuantizer
                     return;
                 values.Add(value);
             }
+            // The stem: a convolution reading the (normalized) image directly stays float, weights and input, as
+            // quantization tools usually leave it: it costs a few percent of the work and is the most sensitive layer.
+            var fromImage = graph.Inputs.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var node in graph.Nodes.Where(n => !Quantized.Contains(n.OpType)))
+            {
+                if (node.Inputs.Where(i => !initializers.Contains(i)).All(fromImage.Contains))
+                    fromImage.UnionWith(node.Outputs);
+            }
             foreach (var node in graph.Nodes.Where(n => Quantized.Contains(n.OpType)))
             {
-                foreach (string input in node.Inputs)
+                bool floatStem = node.OpType == "Conv" && fromImage.Contains(node.Inputs[0]);
+                if (floatStem)
+                    FloatConvs.Add(node.Name);
+                foreach (string input in floatStem ? [] : node.Inputs)
                     Add(input);
                 foreach (string output in node.Outputs)
                 {
@@ -282,7 +294,7 @@ internal static class OnnxQuantizer
                 }
                 if (node.OpType == "MaxPool")
                     SameScaleAs[node.Outputs[0]] = node.Inputs[0];
-                if (node.OpType == "Conv" && initializers.Contains(node.Inputs[1]))
+                if (node.OpType == "Conv" && !floatStem && initializers.Contains(node.Inputs[1]))
                     QuantizedWeights.Add(node.Inputs[1]);
             }
             // Scales are computed in graph order, so a MaxPool's input comes before its output.
@@ -298,6 +310,7 @@ internal static class OnnxQuantizer
         }
 
         public HashSet<string> FoldedRelus { get; } = new(StringComparer.Ordinal);
+        public HashSet<string> FloatConvs { get; } = new(StringComparer.Ordinal);
         public HashSet<string> QuantizedWeights { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, string> SameScaleAs { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, List<string>> BySource { get; } = new(StringComparer.Ordinal);
