@@ -29,9 +29,14 @@ internal static class BenchTrainCommand
         var noPeer = new Option<bool>("--no-peer") { Description = "Do not run the PyTorch measurement." };
         var rounds = new Option<int>("--rounds") { Description = "Measurements of each, interleaved (toolkit, PyTorch, toolkit, ...); the best of each counts.", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var profile = new Option<bool>("--profile")
+        {
+            Description = "Where a step's time goes instead: forward and backward per stage and per convolution kind, and the optimizer, " +
+                          "for the toolkit and PyTorch on the same shapes (--steps repetitions each, best counts; float32).",
+        };
         var command = new Command("train", "Training images/s of ResNetTrainer steps on synthetic data vs PyTorch on the same torchvision network.")
         {
-            arch, batchSize, imageSize, steps, warmup, bf16, noPeer, rounds, json,
+            arch, batchSize, imageSize, steps, warmup, bf16, noPeer, rounds, profile, json,
         };
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
@@ -41,6 +46,8 @@ internal static class BenchTrainCommand
             if (batch < 2 || size < 8 || timed < 1 || untimed < 0 || roundCount < 1)
                 return CliOutput.Fail(parse, $"--batch-size must be at least 2, --image-size at least 8, --steps at least 1, --warmup at least 0 and --rounds at least 1; got {batch}, {size}, {timed}, {untimed} and {roundCount}.");
             bool mixed = parse.GetValue(bf16);
+            if (parse.GetValue(profile))
+                return Profile(parse, options, batch, size, timed, runPeer: !parse.GetValue(noPeer), parse.GetValue(json));
             var log = parse.InvocationConfiguration.Error;
             var loadBefore = BenchSupport.LoadAverage();
             int threads = torch.get_num_threads();
@@ -118,8 +125,60 @@ internal static class BenchTrainCommand
         return (double)batch * steps / (ends[warmup + steps - 1] - start);
     }
 
+    /// <summary><c>--profile</c>: the toolkit's and PyTorch's time per part, convolution kind and optimizer step, side by side.</summary>
+    private static int Profile(ParseResult parse, ResNetOptions options, int batch, int size, int repeats, bool runPeer, bool json)
+    {
+        var loadBefore = BenchSupport.LoadAverage();
+        var toolkit = TrainProfile.Toolkit(options, batch, size, repeats);
+        TrainProfile.Result? peer = null;
+        string note = "not run (--no-peer)";
+        if (runPeer)
+        {
+            var (result, why) = RunPyTorch(options, batch, size, 0, repeats, false, torch.get_num_threads(), "--profile");
+            note = why;
+            peer = result?.Deserialize<TrainProfile.Result>();
+        }
+        var loadAfter = BenchSupport.LoadAverage();
+        var output = parse.InvocationConfiguration.Output;
+        if (json)
+        {
+            output.WriteLine(JsonSerializer.Serialize(new { arch = options.Name, batch_size = batch, image_size = size, toolkit, pytorch = peer, pytorch_note = note,
+                load_average_before = loadBefore, load_average_after = loadAfter }, CliOutput.Json));
+            return 0;
+        }
+        output.WriteLine($"{options.Name} {size}x{size} batch {batch} fp32, {torch.get_num_threads()} threads: ms per batch, best of {repeats}; PyTorch: {note}");
+        static string F(double? value, string format = "F1") => value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
+        void Rows(string title, IReadOnlyList<TrainProfile.Part> mine, IReadOnlyList<TrainProfile.Part>? theirs)
+        {
+            output.WriteLine($"  {title,-22} {"n",3} {"fwd",9} {"bwd",9} | {"PyTorch fwd",11} {"bwd",9} | toolkit/PyTorch");
+            foreach (var part in mine)
+            {
+                var other = theirs?.FirstOrDefault(p => p.Name == part.Name);
+                double? ratio = other is null ? null : (part.ForwardMs + part.BackwardMs) / (other.ForwardMs + other.BackwardMs);
+                output.WriteLine($"  {part.Name,-22} {part.Count,3} {F(part.ForwardMs),9} {F(part.BackwardMs),9} | {F(other?.ForwardMs),11} {F(other?.BackwardMs),9} | {F(ratio, "F2")}");
+            }
+            double total = mine.Sum(p => p.ForwardMs + p.BackwardMs);
+            double? peerTotal = theirs?.Sum(p => p.ForwardMs + p.BackwardMs);
+            output.WriteLine($"  {"sum (fwd + bwd)",-22} {"",3} {F(total),19} | {F(peerTotal),21} | {F(total / peerTotal, "F2")}");
+        }
+        Rows("part", toolkit.Parts, peer?.Parts);
+        Rows("convolution kind", toolkit.Convs, peer?.Convs);
+        output.WriteLine($"  optimizer step (SGD)   {F(toolkit.OptimizerMs)} ms | PyTorch {F(peer?.OptimizerMs)} ms");
+        output.WriteLine($"  whole step, bare loop  {F(toolkit.StepMs)} ms | PyTorch {F(peer?.StepMs)} ms | {F(toolkit.StepMs / peer?.StepMs, "F2")}");
+        output.WriteLine($"  load average before {BenchSupport.FormatLoad(loadBefore)}, after {BenchSupport.FormatLoad(loadAfter)}");
+        return 0;
+    }
+
     /// <summary>PyTorch's images/s from the committed script, or null and why not.</summary>
     private static (double? ImgPerS, string Note) MeasurePyTorch(ResNetOptions options, int batch, int size, int warmup, int steps, bool bf16, int threads)
+    {
+        var (result, note) = RunPyTorch(options, batch, size, warmup, steps, bf16, threads);
+        return result is { } r ? (r.GetProperty("img_per_s").GetDouble(), note) : (null, note);
+    }
+
+    /// <summary>Runs the committed PyTorch script; its last JSON line, or null and why not.</summary>
+    private static (JsonElement? Result, string Note) RunPyTorch(ResNetOptions options, int batch, int size, int warmup, int steps, bool bf16, int threads,
+        params string[] extra)
     {
         string script = Path.Combine(AppContext.BaseDirectory, "Bench", "pytorch_train_bench.py");
         if (!File.Exists(Python))
@@ -133,7 +192,7 @@ internal static class BenchTrainCommand
                  {
                      script, "--arch", options.Name, "--batch-size", $"{batch}", "--image-size", $"{size}", "--steps", $"{steps}",
                      "--warmup", $"{warmup}", "--threads", $"{threads}", "--num-classes", $"{options.NumClasses}",
-                 })
+                 }.Concat(extra))
             start.ArgumentList.Add(argument);
         if (bf16)
             start.ArgumentList.Add("--bf16");
@@ -148,7 +207,7 @@ internal static class BenchTrainCommand
             return (null, $"not measured: {reason}");
         }
         var result = JsonDocument.Parse(stdout.Trim().Split('\n').Last()).RootElement;
-        return (result.GetProperty("img_per_s").GetDouble(),
+        return (result,
             $"torch {result.GetProperty("torch").GetString()}, torchvision {result.GetProperty("torchvision").GetString()}, {result.GetProperty("threads").GetInt32()} threads");
     }
 }

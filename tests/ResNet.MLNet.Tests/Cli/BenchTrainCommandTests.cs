@@ -36,6 +36,23 @@ public class BenchTrainCommandTests
     }
 
     [Fact]
+    public void Profile_names_every_part_and_convolution_kind_as_the_PyTorch_side_does()
+    {
+        var (code, output, error) = CliRunner.Run(
+            "bench", "train", "--arch", "resnet18", "--image-size", "32", "--batch-size", "2", "--steps", "1", "--profile", "--no-peer", "--json");
+        Assert.True(code == 0, error);
+        var toolkit = JsonDocument.Parse(output).RootElement.GetProperty("toolkit");
+        string[] parts = [.. toolkit.GetProperty("parts").EnumerateArray().Select(p => p.GetProperty("part").GetString()!)];
+        Assert.Equal(["stem", "layer1", "layer2", "layer3", "layer4", "head + loss"], parts);
+        var convs = toolkit.GetProperty("convs").EnumerateArray().ToDictionary(c => c.GetProperty("part").GetString()!, c => c.GetProperty("count").GetInt32());
+        // ResNet-18: the 7x7/2 stem, 13 3x3 (stride 1), 3 3x3/2 opening stages 2-4, 3 strided 1x1 projection shortcuts.
+        Assert.Equal(new Dictionary<string, int> { ["7x7/2"] = 1, ["3x3"] = 13, ["3x3/2"] = 3, ["1x1/2 shortcut"] = 3 }, convs);
+        Assert.All(toolkit.GetProperty("parts").EnumerateArray(), p => Assert.True(p.GetProperty("forward_ms").GetDouble() > 0));
+        Assert.True(toolkit.GetProperty("optimizer_ms").GetDouble() > 0);
+        Assert.True(toolkit.GetProperty("step_ms").GetDouble() > 0);
+    }
+
+    [Fact]
     public void Bad_sizes_fail_with_a_message()
     {
         var (code, _, error) = CliRunner.Run("bench", "train", "--arch", "cifar_resnet20", "--batch-size", "1", "--no-peer");
