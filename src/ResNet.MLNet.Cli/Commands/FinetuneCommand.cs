@@ -25,11 +25,12 @@ internal static class FinetuneCommand
         var resume = new Option<bool>("--resume") { Description = "Continue from the last checkpoint in --out." };
         var force = new Option<bool>("--force") { Description = "Overwrite --out if it exists." };
         var maxPixels = ImageLimitOption.Create();
+        var keepCheckpoints = new Option<bool>("--keep-checkpoints") { Description = "Keep checkpoints/ after a successful run (default: removed; weights.safetensors and model.zip stay)." };
         var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Leave out (and list) images whose header is unreadable, truncated or over --max-image-pixels, instead of failing." };
         var resumeOverride = new Option<bool>("--resume-override") { Description = "With --resume: continue even if --lr, --batch-size, --image-size, ... differ from the checkpoint's." };
         var command = new Command("finetune", "Fine-tune a ResNet on an image folder, evaluate on the test split, and write model.zip, model.onnx, weights, metrics.json and training-curves.png.")
         {
-            data, arch, weights, epochs, batchSize, imageSize, lr, freezeEpochs, seed, output, resume, force, maxPixels, resumeOverride, skipCorrupt,
+            data, arch, weights, epochs, batchSize, imageSize, lr, freezeEpochs, seed, output, resume, force, maxPixels, resumeOverride, skipCorrupt, keepCheckpoints,
         };
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
@@ -78,6 +79,7 @@ internal static class FinetuneCommand
                     Force = parse.GetValue(force),
                     ImageLimits = ImageLimitOption.Limits(parse, maxPixels),
                     SkipCorrupt = parse.GetValue(skipCorrupt),
+                    KeepCheckpoints = parse.GetValue(keepCheckpoints),
                 };
                 string from = weightsName is null ? "from scratch" : $"from {weightsName}";
                 console.MarkupLine($"Fine-tuning [bold]{Markup.Escape(archLabel)}[/] {Markup.Escape(from)} on [bold]{Markup.Escape(job.DataFolder)}[/] ({training.Epochs} epochs, batch {training.BatchSize}{(training.ImageSize is int px ? $", {px}px" : "")}) -> {Markup.Escape(Path.GetFullPath(job.OutputDirectory))}");

@@ -43,6 +43,13 @@ public sealed class FineTuneOptions
     /// </summary>
     public bool Force { get; init; }
 
+    /// <summary>
+    /// Keep OutputDirectory/checkpoints after a successful run. Default false: the checkpoints (the size of the network
+    /// and its optimizer state, 256 MB for ResNet-34) are removed once model.zip and weights.safetensors are written; a
+    /// cancelled or failed run always keeps them for <see cref="Resume"/>.
+    /// </summary>
+    public bool KeepCheckpoints { get; init; }
+
     /// <summary>Limits checked on every image's header (both splits, before training starts). Default <see cref="Data.ImageLimits.Default"/>.</summary>
     public ImageLimits ImageLimits { get; init; } = ImageLimits.Default;
 
@@ -181,12 +188,14 @@ public static class ImageFolderFineTuning
         classifier.SaveWeights(Path.Combine(output, "weights.safetensors"));
         File.WriteAllText(Path.Combine(output, "classes.txt"), string.Join('\n', classifier.ClassNames) + "\n");
         WriteMetrics(Path.Combine(output, "metrics.json"), metrics, classifier.Training, classifier.Network.Options.Name);
+        if (!options.KeepCheckpoints && Directory.Exists(training.CheckpointDirectory))
+            Directory.Delete(training.CheckpointDirectory, recursive: true);
         return new FineTuneResult(metrics, classifier.Training, modelPath, clock.Elapsed.TotalSeconds, classifier.Network.Options.Name) { SkippedImages = skipped };
     }
 
     /// <summary>Scores an image folder with a saved model.zip (plain ML.NET) and computes the metrics.</summary>
     /// <param name="ml">The ML.NET context.</param>
-    /// <param name="modelPath">model.zip written by <see cref="Run"/>.</param>
+    /// <param name="modelPath">model.zip written by <see cref="Run"/>, or a classifier pipeline saved from the API (taking ImagePath, outputting a key-typed PredictedLabel).</param>
     /// <param name="dataFolder">Image folder: its test/ (or val/) split when present, else its class folders.</param>
     /// <param name="limits">Limits checked on every image's header before the model decodes any; default <see cref="ImageLimits.Default"/>.</param>
     /// <exception cref="InvalidDataException">An image is malformed or over the limits (every such file is named), or the model cannot be loaded.</exception>
@@ -201,12 +210,20 @@ public static class ImageFolderFineTuning
         try
         {
             var scored = model.Transform(images);
-            if (scored.Schema.GetColumnOrNull(PredictedLabelKeyColumn) is null)
-                throw new InvalidDataException(
-                    $"'{Path.GetFullPath(modelPath)}' has no '{PredictedLabelKeyColumn}' column: it was not written by finetune, which evaluate needs.");
-            var classes = LabelColumn.ClassNames(scored, PredictedLabelKeyColumn);
-            var keyed = ml.Transforms.Conversion.MapValueToKey("Label", keyData: LabelColumn.KeyData(classes)).Fit(scored).Transform(scored);
-            var metrics = ml.MulticlassClassification.Evaluate(keyed, predictedLabelColumnName: PredictedLabelKeyColumn);
+            // finetune's model.zip keeps the key as PredictedLabelKey (PredictedLabel is the class name); a pipeline
+            // saved from the API (LoadImages, MapValueToKey, ResNetClassifier or any multiclass trainer) outputs the key
+            // as PredictedLabel and may have turned Label into a key itself.
+            string predicted = scored.Schema.GetColumnOrNull(PredictedLabelKeyColumn) is not null ? PredictedLabelKeyColumn
+                : scored.Schema.GetColumnOrNull("PredictedLabel") is { Type: KeyDataViewType } ? "PredictedLabel"
+                : throw new InvalidDataException(
+                    $"'{Path.GetFullPath(modelPath)}' outputs no predicted class key (neither '{PredictedLabelKeyColumn}' nor a key-typed 'PredictedLabel'; " +
+                    $"it outputs {string.Join(", ", scored.Schema.Where(c => !c.IsHidden).Select(c => $"{c.Name} ({c.Type})"))}). " +
+                    "evaluate needs a multiclass classifier: a model.zip from finetune, or a pipeline saved without mapping PredictedLabel back to text.");
+            var classes = LabelColumn.ClassNames(scored, predicted);
+            var keyed = scored.Schema["Label"].Type is KeyDataViewType
+                ? scored
+                : ml.Transforms.Conversion.MapValueToKey("Label", keyData: LabelColumn.KeyData(classes)).Fit(scored).Transform(scored);
+            var metrics = ml.MulticlassClassification.Evaluate(keyed, predictedLabelColumnName: predicted);
             return ClassificationMetrics.From(metrics, classes);
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException)

@@ -62,9 +62,10 @@ public class FinetuneForceTests
         using var dir = new TempDirectory();
         string data = SmallData(dir);
         string run = dir.File("run");
-        var first = Finetune(data, run);
+        var first = Finetune(data, run, "--keep-checkpoints");
         Assert.True(first.Item1 == 0, first.Item3);
         Assert.True(File.Exists(Path.Combine(run, ImageFolderFineTuning.OutputMarker)));
+        Assert.True(Directory.Exists(Path.Combine(run, "checkpoints")), "--keep-checkpoints removed the checkpoints");
         File.WriteAllText(Path.Combine(run, "notes.txt"), "mine");
         File.WriteAllText(Path.Combine(run, "checkpoints", "stale.tmp"), "");
         File.Delete(Path.Combine(run, "model.onnx"));
@@ -75,6 +76,8 @@ public class FinetuneForceTests
         Assert.True(second.Item1 == 0, second.Item3);
         Assert.Equal("mine", File.ReadAllText(Path.Combine(run, "notes.txt")));
         Assert.False(File.Exists(Path.Combine(run, "checkpoints", "stale.tmp")));
+        Assert.False(Directory.Exists(Path.Combine(run, "checkpoints")), "a successful run without --keep-checkpoints kept them");
+        Assert.True(File.Exists(Path.Combine(run, "weights.safetensors")));
         Assert.True(File.Exists(Path.Combine(run, "model.onnx")));
         Assert.True(File.GetLastWriteTimeUtc(Path.Combine(run, "model.zip")) >= before);
         Assert.Equal(8, ImageCount(data));
