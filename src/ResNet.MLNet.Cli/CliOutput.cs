@@ -125,17 +125,7 @@ internal static class CliOutput
     /// The message to print for an exception: that of the single exception inside aggregate and reflection wrappers,
     /// without .NET's suffixes for developers (" (Parameter 'name')", "Actual value was ...").
     /// </summary>
-    public static string MessageOf(Exception e)
-    {
-        e = Unwrap(e);
-        string message = e.Message;
-        if (e is ArgumentOutOfRangeException { ActualValue: not null }
-            && message.LastIndexOf(Environment.NewLine + "Actual value was", StringComparison.Ordinal) is var actual and >= 0)
-            message = message[..actual];
-        if (e is ArgumentException { ParamName: { } name } && message.EndsWith($" (Parameter '{name}')", StringComparison.Ordinal))
-            message = message[..^$" (Parameter '{name}')".Length];
-        return message;
-    }
+    public static string MessageOf(Exception e) => UserMessages.Of(Unwrap(e));
 
     private static Exception Unwrap(Exception e)
     {

@@ -70,7 +70,7 @@ public sealed class ImageTensor
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
             throw new InvalidDataException(
-                $"'{Path.GetFullPath(path)}' is not an image ML.NET can decode ({bytes.Length} bytes; expected PNG, JPEG, BMP, GIF or WebP): {e.Message}", e);
+                $"'{Path.GetFullPath(path)}' is not an image ML.NET can decode ({bytes.Length} bytes; expected PNG, JPEG, BMP, GIF or WebP): {UserMessages.Of(e)}", e);
         }
         using (image)
             return FromImage(image);

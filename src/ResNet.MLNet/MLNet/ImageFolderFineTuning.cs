@@ -251,7 +251,7 @@ public static class ImageFolderFineTuning
         catch (Exception e) when (e is InvalidDataException or FormatException or InvalidOperationException or NotSupportedException or ArgumentException
             or IOException)
         {
-            throw new InvalidDataException($"'{full}' is not an ML.NET model that can be loaded here: {e.Message}", e);
+            throw new InvalidDataException($"'{full}' is not an ML.NET model that can be loaded here: {UserMessages.Of(e)}", e);
         }
     }
 

@@ -99,7 +99,7 @@ internal static class TrainingCheckpoint
         catch (IOException e)
         {
             File.Delete(temporary); // a full disk must not be left fuller by a partial file
-            throw new IOException($"Could not write the checkpoint '{path}': {e.Message} The last complete checkpoint is kept; free space and resume.", e);
+            throw new IOException($"Could not write the checkpoint '{path}': {UserMessages.Of(e)} The last complete checkpoint is kept; free space and resume.", e);
         }
         beforeCommit?.Invoke(temporary);
         File.Move(temporary, path, overwrite: true);
@@ -123,7 +123,7 @@ internal static class TrainingCheckpoint
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{path}: the training state is not valid: {e.Message}", e);
+            throw new InvalidDataException($"{path}: the training state is not valid: {UserMessages.Of(e)}", e);
         }
         if (state is null || state.Version != CheckpointState.CurrentVersion)
             throw new InvalidDataException($"{path}: training state version {state?.Version} is not supported (expected {CheckpointState.CurrentVersion}).");

@@ -245,7 +245,7 @@ public sealed class TrainingOptions
         }
         catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
         {
-            throw new ArgumentException($"{nameof(Device)} '{Device}' is not a device such as \"cpu\", \"cuda\" or \"cuda:1\": {e.Message}", nameof(Device), e);
+            throw new ArgumentException($"{nameof(Device)} '{Device}' is not a device such as \"cpu\", \"cuda\" or \"cuda:1\": {UserMessages.Of(e)}", nameof(Device), e);
         }
         Require(type is TorchSharp.DeviceType.CPU or TorchSharp.DeviceType.CUDA or TorchSharp.DeviceType.MPS, nameof(Device),
             $"'{Device}' is not a training device; use \"cpu\", \"cuda\", \"cuda:N\" or \"mps\"");

@@ -296,7 +296,7 @@ internal sealed class TrainingSession : IDisposable
         }
         catch (WeightsMismatchException e)
         {
-            throw new InvalidDataException($"{path}: the checkpoint does not fit the model {model.Options.Name}: {e.Message}", e);
+            throw new InvalidDataException($"{path}: the checkpoint does not fit the model {model.Options.Name}: {UserMessages.Of(e)}", e);
         }
     }
 

@@ -104,7 +104,7 @@ internal sealed class PickleReader(ByteCursor input, IPickleResolver resolver, P
             catch (InvalidDataException) { throw; }
             catch (Exception e) when (e is InvalidCastException or ArgumentException or OverflowException or DecoderFallbackException)
             {
-                throw input.Error($"malformed pickle at opcode 0x{op:X2}: {e.Message}", at);
+                throw input.Error($"malformed pickle at opcode 0x{op:X2}: {UserMessages.Of(e)}", at);
             }
         }
     }

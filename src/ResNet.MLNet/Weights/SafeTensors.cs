@@ -128,7 +128,7 @@ public static class SafeTensors
         }
         catch (Exception e) when (e is JsonException or DecoderFallbackException)
         {
-            throw new InvalidDataException($"{source}: the safetensors header is not valid UTF-8 JSON: {e.Message}", e);
+            throw new InvalidDataException($"{source}: the safetensors header is not valid UTF-8 JSON: {UserMessages.Of(e)}", e);
         }
         using (document)
         {

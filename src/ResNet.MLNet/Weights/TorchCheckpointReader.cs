@@ -49,7 +49,7 @@ public static class TorchCheckpointReader
         }
         catch (Exception e) when (IsZipFailure(e))
         {
-            throw new InvalidDataException($"{path}: not a readable zip archive: {e.Message}", e);
+            throw new InvalidDataException($"{path}: not a readable zip archive: {UserMessages.Of(e)}", e);
         }
         using (archive)
         {
@@ -60,7 +60,7 @@ public static class TorchCheckpointReader
             catch (Exception e) when (IsZipFailure(e) && !e.Message.StartsWith(path, StringComparison.Ordinal))
             {
                 // The central directory is read lazily: its failures surface here, without the file's name.
-                throw new InvalidDataException($"{path}: not a readable zip archive: {e.Message}", e);
+                throw new InvalidDataException($"{path}: not a readable zip archive: {UserMessages.Of(e)}", e);
             }
         }
     }
@@ -85,7 +85,7 @@ public static class TorchCheckpointReader
             }
             catch (Exception e) when (IsZipFailure(e))
             {
-                throw new InvalidDataException($"{path}: cannot read entry '{entry.FullName}': {e.Message}", e);
+                throw new InvalidDataException($"{path}: cannot read entry '{entry.FullName}': {UserMessages.Of(e)}", e);
             }
         }
 
@@ -211,7 +211,7 @@ public static class TorchCheckpointReader
             }
             catch (InvalidDataException e)
             {
-                throw new InvalidDataException($"{source}: tensor '{name}': {e.Message}");
+                throw new InvalidDataException($"{source}: tensor '{name}': {UserMessages.Of(e)}");
             }
             ReadOnlyMemory<byte> data;
             if (view.IsContiguous)

@@ -39,7 +39,7 @@ public static class WeightsFile
         catch (InvalidDataException e) when (format == WeightsFormat.TorchSharp)
         {
             throw new InvalidDataException(
-                $"{source}: not a recognized weight file: not a torch.save zip or legacy file, not safetensors, and not TorchSharp's format ({e.Message})", e);
+                $"{source}: not a recognized weight file: not a torch.save zip or legacy file, not safetensors, and not TorchSharp's format ({UserMessages.Of(e)})", e);
         }
     }
 

@@ -30,7 +30,7 @@ public class BenchCommandTests
         var (code, output, error) = CliRunner.Run("bench", "featurize", "--arch", "cifar_resnet20", "--images", "4", "--batch-size", "4", "--rounds", "1");
 
         Assert.True(code == 0, error);
-        foreach (string text in new[] { "(a) featurizer, images in memory", "(b) featurizer, image files", "(c) ONNX Runtime, ready tensors", "ratio a/c =", "b/c =" })
+        foreach (string text in new[] { "(a) featurizer, images in memory", "(b) featurizer, image files", "(c) ONNX Runtime float32, ready tensors", "ratio a/c =", "b/c =" })
             Assert.Contains(text, output);
     }
 

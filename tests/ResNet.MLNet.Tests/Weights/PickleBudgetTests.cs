@@ -1,3 +1,4 @@
+using ResNet.MLNet.Tests.TestSupport;
 using ResNet.MLNet.Weights;
 
 namespace ResNet.MLNet.Tests.Weights;
@@ -22,14 +23,7 @@ public class PickleBudgetTests
     [Fact]
     public void Should_refuse_a_memoized_string_re_encoded_thousands_of_times()
     {
-        List<byte> pickle = [0x80, 2, 0x63, .. "_codecs\nencode\n"u8, 0x71, 0, 0x30]; // GLOBAL, BINPUT 0, POP
-        pickle.AddRange([0x58, .. BitConverter.GetBytes(65536), .. Enumerable.Repeat((byte)'a', 65536), 0x71, 1, 0x30]); // 64 KiB str
-        pickle.AddRange([0x8C, 6, .. "latin1"u8, 0x71, 2, 0x30]);
-        pickle.Add(0x5D); // EMPTY_LIST
-        for (int i = 0; i < 20_000; i++) // 9 bytes each, 64 KiB each: 1.3 GB from 245 KB without a budget
-            pickle.AddRange([0x68, 0, 0x68, 1, 0x68, 2, 0x86, 0x52, 0x61]); // BINGET x3, TUPLE2, REDUCE, APPEND
-        pickle.Add(0x2E);
-        byte[] bytes = [.. pickle];
+        byte[] bytes = HostileWeights.MemoBombPickle();
 
         var (error, allocated) = Measure(bytes);
 
@@ -45,7 +39,7 @@ public class PickleBudgetTests
     [InlineData(new byte[] { 0x32 }, 4_000_000)] // DUP
     public void Should_keep_opcode_floods_within_a_small_multiple_of_the_file(byte[] unit, int count)
     {
-        byte[] bytes = [0x80, 2, 0x4E, .. Enumerable.Range(0, count).SelectMany(_ => unit), 0x2E];
+        byte[] bytes = HostileWeights.OpcodeFloodPickle(unit, count);
 
         var (error, allocated) = Measure(bytes);
 
@@ -58,18 +52,14 @@ public class PickleBudgetTests
     public void Should_hash_integer_keys_that_collide_under_long_GetHashCode_apart()
     {
         // (i << 32) | i: both halves equal, so long.GetHashCode() is 0 for every key.
-        var keys = Enumerable.Range(1, 150_000).Select(i => ((long)i << 32) | (uint)i).ToList();
+        var keys = HostileWeights.CollidingKeys(150_000);
         Assert.Single(keys.Select(k => k.GetHashCode()).Distinct());
 
         int distinct = keys.Select(k => PickleDict.KeyComparer.Instance.GetHashCode(k)).Distinct().Count();
         Assert.True(distinct > 149_000, $"{distinct} distinct hashes of 150,000 keys");
 
         // And a dict of them loads (the quadratic insert took minutes).
-        List<byte> pickle = [0x80, 2, 0x7D, 0x28];
-        foreach (long k in keys.Take(50_000))
-            pickle.AddRange([0x8A, 8, .. BitConverter.GetBytes(k), 0x4E]);
-        pickle.AddRange([0x75, 0x2E]); // SETITEMS, STOP
-        var dict = Assert.IsType<PickleDict>(Load([.. pickle]));
+        var dict = Assert.IsType<PickleDict>(Load(HostileWeights.CollidingKeysPickle(50_000)));
         Assert.Equal(50_000, dict.Count);
         Assert.True(dict.TryGet(keys[49_999], out _));
         Assert.True(PickleDict.KeyComparer.Instance.Equals(-0.0, 0.0) && PickleDict.KeyComparer.Instance.GetHashCode(-0.0) == PickleDict.KeyComparer.Instance.GetHashCode(0.0));

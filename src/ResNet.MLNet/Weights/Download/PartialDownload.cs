@@ -123,5 +123,5 @@ internal sealed class PartialDownload(string target, string url) : IDisposable
     }
 
     private WeightsDownloadException CannotWrite(Exception e) => new(
-        $"Cannot write {Path} in the weights cache folder {System.IO.Path.GetDirectoryName(Path)}: {e.Message}", url, target, innerException: e);
+        $"Cannot write {Path} in the weights cache folder {System.IO.Path.GetDirectoryName(Path)}: {UserMessages.Of(e)}", url, target, innerException: e);
 }
