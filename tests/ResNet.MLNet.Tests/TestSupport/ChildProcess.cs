@@ -28,7 +28,8 @@ internal static class ChildProcess
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        var peak = Task.Run(() => WatchPeakMemory(process.Id, process));
+        // A thread of its own: a pool task can start only after a short child has exited when tests run in parallel.
+        var peak = Task.Factory.StartNew(() => WatchPeakMemory(process.Id, process), TaskCreationOptions.LongRunning);
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
@@ -56,9 +57,10 @@ internal static class ChildProcess
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                break; // the process is gone (or /proc is not Linux's)
+                if (!File.Exists(status))
+                    break; // the process is gone (or /proc is not Linux's)
             }
-            Thread.Sleep(5);
+            Thread.Sleep(2);
         }
         return peak;
     }
