@@ -4,9 +4,9 @@
 // Set RESNET_MLNET_QUICK=1 for the quick mode. Pack the library into the local feed first (see notebooks/README.md).
 #:package ResNet.MLNet@0.1.0
 #:package ResNet.MLNet.Interactive@0.1.0
-#:package Microsoft.ML@5.0.1
-#:package Microsoft.ML.ImageAnalytics@5.0.1
-#:package Microsoft.ML.DnnImageFeaturizer.ResNet18@0.23.1
+#:package Microsoft.ML@6.0.0
+#:package Microsoft.ML.ImageAnalytics@6.0.0
+#:package Microsoft.ML.DnnImageFeaturizer.ResNet18@0.24.0
 #:package libtorch-cpu-linux-x64@2.10.0
 #:property RestoreAdditionalProjectSources=../../artifacts/packages
 #:property PublishAot=false

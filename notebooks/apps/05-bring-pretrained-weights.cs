@@ -6,8 +6,8 @@
 #:package ResNet.MLNet.Interactive@0.1.0
 #:package TorchSharp@0.107.0
 #:package libtorch-cpu-linux-x64@2.10.0
-#:package Microsoft.ML.ImageAnalytics@5.0.1
-#:package Microsoft.ML.OnnxRuntime@1.31.1
+#:package Microsoft.ML.ImageAnalytics@6.0.0
+#:package Microsoft.ML.OnnxRuntime@1.32.0
 #:property RestoreAdditionalProjectSources=../../artifacts/packages
 #:property PublishAot=false
 #:property NoWarn=$(NoWarn);NU1603

@@ -18,13 +18,18 @@ internal static class CliOutput
     public static IAnsiConsole Console(ParseResult parse)
     {
         bool terminal = IsTerminal(parse);
-        return AnsiConsole.Create(new AnsiConsoleSettings
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Output),
             Interactive = terminal ? InteractionSupport.Yes : InteractionSupport.No,
             Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
         });
+        if (!terminal)
+            console.Profile.Width = UnwrappedWidth; // a log keeps each line (and each path) whole
+        return console;
     }
+
+    private const int UnwrappedWidth = 100_000;
 
     /// <summary>Whether the invocation writes to the process's stdout on a terminal (not redirected, not captured).</summary>
     public static bool IsTerminal(ParseResult parse) =>

@@ -28,7 +28,7 @@ internal static class FinetuneCommand
         var keepCheckpoints = new Option<bool>("--keep-checkpoints") { Description = "Keep checkpoints/ after a successful run (default: removed; weights.safetensors and model.zip stay)." };
         var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Leave out (and list) images whose header is unreadable, truncated or over --max-image-pixels, instead of failing." };
         var resumeOverride = new Option<bool>("--resume-override") { Description = "With --resume: continue even if --lr, --batch-size, --image-size, ... differ from the checkpoint's." };
-        var command = new Command("finetune", "Fine-tune a ResNet on an image folder, evaluate on the test split, and write model.zip, model.onnx, weights, metrics.json and training-curves.png.")
+        var command = new Command("finetune", "Fine-tune a ResNet on an image folder, evaluate on the test split, and write model.zip, model.onnx, weights, metrics.json, training-curves.png and confusion-matrix.png.")
         {
             data, arch, weights, epochs, batchSize, imageSize, lr, freezeEpochs, seed, output, resume, force, maxPixels, resumeOverride, skipCorrupt, keepCheckpoints,
         };
@@ -81,23 +81,25 @@ internal static class FinetuneCommand
                     SkipCorrupt = parse.GetValue(skipCorrupt),
                     KeepCheckpoints = parse.GetValue(keepCheckpoints),
                 };
+                ImageFolderFineTuning.Validate(job); // refuse a bad --data or --out before announcing the job
                 string from = weightsName is null ? "from scratch" : $"from {weightsName}";
                 console.MarkupLine($"Fine-tuning [bold]{Markup.Escape(archLabel)}[/] {Markup.Escape(from)} on [bold]{Markup.Escape(job.DataFolder)}[/] ({training.Epochs} epochs, batch {training.BatchSize}{(training.ImageSize is int px ? $", {px}px" : "")}) -> {Markup.Escape(Path.GetFullPath(job.OutputDirectory))}");
                 FineTuneResult? result = null;
-                TrainingProgressView.Run(console, training, () => result = ImageFolderFineTuning.Run(new MLContext(seed: (int)job.Training.Seed), job));
+                TrainingProgressView.Run(console, training, () => result = ImageFolderFineTuning.Run(new MLContext(seed: (int)job.Training.Seed), job), heldOutLabel: "test");
                 string outDir = Path.GetFullPath(job.OutputDirectory);
                 foreach (var skipped in result!.SkippedImages)
                     parse.InvocationConfiguration.Error.WriteLine($"warning: skipped {Weights.PrintableName.Escape(skipped.Message, keepNewlines: false)}");
-                TrainingCurves.Save(Path.Combine(outDir, "training-curves.png"), result.Training.History, result.Architecture);
+                TrainingCurves.Save(Path.Combine(outDir, "training-curves.png"), result.Training.History, result.Architecture, heldOutLabel: "test");
                 if (result.Metrics is null)
                 {
-                    console.MarkupLine(result.Training.History.Count == 0
-                        ? "[yellow]Interrupted[/] before the first epoch completed: nothing was checkpointed. The same command with --resume starts over in the same folder."
-                        : $"[yellow]Interrupted.[/] Completed epochs are checkpointed in {Markup.Escape(Path.Combine(outDir, "checkpoints"))}; continue with the same command and --resume.");
+                    parse.InvocationConfiguration.Error.WriteLine(result.Training.History.Count == 0
+                        ? "Interrupted before the first epoch completed: nothing was checkpointed. The same command with --resume starts over in the same folder."
+                        : $"Interrupted. Completed epochs are checkpointed in {Path.Combine(outDir, "checkpoints")}; continue with the same command and --resume.");
                     return CliOutput.Interrupted;
                 }
+                ConfusionMatrixImage.Save(Path.Combine(outDir, "confusion-matrix.png"), result.Metrics, result.Architecture);
                 MetricsView.Write(console, result.Metrics);
-                console.MarkupLine($"Done in {result.Seconds:F0} s. Wrote model.zip, model.onnx, weights.safetensors, metrics.json, training-curves.png to {Markup.Escape(outDir)}");
+                console.MarkupLine($"Done in {result.Seconds:F0} s. Wrote model.zip, model.onnx, weights.safetensors, metrics.json, training-curves.png, confusion-matrix.png to {Markup.Escape(outDir)}");
                 return 0;
             }
             finally

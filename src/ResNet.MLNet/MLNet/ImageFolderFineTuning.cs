@@ -117,7 +117,37 @@ public static class ImageFolderFineTuning
 
     /// <summary>The files a run writes in its output directory (besides checkpoints/ and the marker); --force deletes these only.</summary>
     public static IReadOnlyList<string> OutputFiles { get; } =
-        ["model.zip", "model.onnx", "weights.safetensors", "metrics.json", "metrics.json.tmp", "classes.txt", "training-curves.png"];
+        ["model.zip", "model.onnx", "weights.safetensors", "metrics.json", "metrics.json.tmp", "classes.txt", "training-curves.png", "confusion-matrix.png"];
+
+    /// <summary>
+    /// The checks <see cref="Run"/> makes before reading any image, without touching anything: the data folder exists,
+    /// the output directory lies apart from it, and an existing output directory is continued (Resume) or was written by
+    /// a previous run (Force). A caller can report the job only once these pass.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The data folder does not exist.</exception>
+    /// <exception cref="IOException">See <see cref="Run"/>.</exception>
+    /// <exception cref="ArgumentException">The output directory is, contains or is inside the data folder.</exception>
+    public static void Validate(FineTuneOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        CheckOutputApartFromData(options.OutputDirectory, options.DataFolder);
+        if (!Directory.Exists(options.DataFolder))
+            throw new DirectoryNotFoundException($"Data folder '{Path.GetFullPath(options.DataFolder)}' does not exist.");
+        string output = Path.GetFullPath(options.OutputDirectory);
+        if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any())
+        {
+            if (options.Force && !File.Exists(Path.Combine(output, OutputMarker)))
+                throw new IOException(
+                    $"Output directory '{output}' was not written by finetune (it has no {OutputMarker} file), so --force does not delete anything in it. " +
+                    "Choose another output directory, or empty this one yourself.");
+            if (!options.Force && !options.Resume)
+                throw new IOException($"Output directory '{output}' already exists; pass --resume to continue its training or --force to overwrite it.");
+        }
+        else if (options.Resume)
+        {
+            throw new IOException($"Nothing to resume: output directory '{output}' does not exist or is empty.");
+        }
+    }
 
     /// <summary>Runs the job. Cancelling <see cref="TrainingOptions.CancellationToken"/> stops after a checkpoint; the result then says so.</summary>
     /// <remarks>
@@ -134,7 +164,7 @@ public static class ImageFolderFineTuning
         ArgumentNullException.ThrowIfNull(ml);
         ArgumentNullException.ThrowIfNull(options);
         var clock = Stopwatch.StartNew();
-        CheckOutputApartFromData(options.OutputDirectory, options.DataFolder);
+        Validate(options);
         var (trainRows, testRows) = Splits(options);
         // Every bad file of both splits, before training: all reported at once, or left out with SkipCorrupt.
         var skipped = ImageHeader.FindProblems(trainRows.Concat(testRows).Select(r => r.ImagePath).ToList(), options.ImageLimits);
@@ -160,6 +190,9 @@ public static class ImageFolderFineTuning
         var labels = ml.Transforms.Conversion.MapValueToKey("Label").Fit(train);
         var loadImages = ml.Transforms.LoadImages("Image", null, "ImagePath").Fit(train);
         var keyedTrain = loadImages.Transform(labels.Transform(train));
+        var keyedTest = loadImages.Transform(labels.Transform(test));
+        // The test split is scored after every epoch for the curves (fastai's valid column); nothing is chosen by it.
+        classifierOptions.ValidationSet = keyedTest;
         using var classifier = ml.MulticlassClassification.Trainers.ResNetClassifier(classifierOptions).Fit(keyedTrain);
         if (classifier.Training.Cancelled)
             return new FineTuneResult(null, classifier.Training, Path.Combine(output, "model.zip"), clock.Elapsed.TotalSeconds, classifier.Network.Options.Name)
@@ -167,7 +200,7 @@ public static class ImageFolderFineTuning
                 SkippedImages = skipped,
             };
 
-        var scoredTest = classifier.Transform(loadImages.Transform(labels.Transform(test)));
+        var scoredTest = classifier.Transform(keyedTest);
         var metrics = ClassificationMetrics.From(ml.MulticlassClassification.Evaluate(scoredTest), classifier.ClassNames);
 
         // model.zip: ImagePath in; PredictedLabel (class name), Score and the key column out.
@@ -255,39 +288,23 @@ public static class ImageFolderFineTuning
         }
     }
 
+    /// <summary>Empties a previous run's files when forced (only where the marker says they are a previous run's), then marks the directory.</summary>
     private static string PrepareOutput(FineTuneOptions options)
     {
         string output = Path.GetFullPath(options.OutputDirectory);
-        if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any())
+        string marker = Path.Combine(output, OutputMarker);
+        if (options.Force && File.Exists(marker))
         {
-            if (options.Force)
-                DeletePreviousRun(output);
-            else if (!options.Resume)
-                throw new IOException($"Output directory '{output}' already exists; pass --resume to continue its training or --force to overwrite it.");
-        }
-        else if (options.Resume)
-        {
-            throw new IOException($"Nothing to resume: output directory '{output}' does not exist or is empty.");
+            foreach (string name in OutputFiles)
+                File.Delete(Path.Combine(output, name));
+            string checkpoints = Path.Combine(output, "checkpoints");
+            if (Directory.Exists(checkpoints))
+                Directory.Delete(checkpoints, recursive: true);
         }
         Directory.CreateDirectory(output);
-        string marker = Path.Combine(output, OutputMarker);
         if (!File.Exists(marker))
             File.WriteAllText(marker, "Written by resnet-mlnet finetune. --force deletes this run's files in this folder only while this file is here.\n");
         return output;
-    }
-
-    /// <summary>Deletes what a previous run wrote in <paramref name="output"/>, after checking it was one.</summary>
-    private static void DeletePreviousRun(string output)
-    {
-        if (!File.Exists(Path.Combine(output, OutputMarker)))
-            throw new IOException(
-                $"Output directory '{output}' was not written by finetune (it has no {OutputMarker} file), so --force does not delete anything in it. " +
-                "Choose another output directory, or empty this one yourself.");
-        foreach (string name in OutputFiles)
-            File.Delete(Path.Combine(output, name));
-        string checkpoints = Path.Combine(output, "checkpoints");
-        if (Directory.Exists(checkpoints))
-            Directory.Delete(checkpoints, recursive: true);
     }
 
     /// <summary>Refuses an output directory that is the data folder, holds it, or lies inside it: --force would delete images.</summary>
@@ -318,8 +335,6 @@ public static class ImageFolderFineTuning
     private static (IReadOnlyList<ImageFolderEntry> Train, IReadOnlyList<ImageFolderEntry> Test) Splits(FineTuneOptions options)
     {
         string folder = options.DataFolder;
-        if (!Directory.Exists(folder))
-            throw new DirectoryNotFoundException($"Data folder '{Path.GetFullPath(folder)}' does not exist.");
         if (HasSplit(folder, out string? testSplit))
         {
             var train = ImageFolder.List(folder, new ImageFolderOptions { Split = "train" });

@@ -14,9 +14,14 @@ public class FinetuneCommandTests
             var (code, output, error) = CliRunner.Run("finetune", "--data", Repo.SampleData, "--arch", "cifar_resnet20", "--image-size", "28",
                 "--epochs", "2", "--freeze-epochs", "1", "--batch-size", "32", "--lr", "0.003", "--out", outDir);
             Assert.True(code == 0, error + output);
-            foreach (string file in new[] { "model.zip", "model.onnx", "weights.safetensors", "metrics.json", "training-curves.png", "classes.txt" })
+            foreach (string file in new[] { "model.zip", "model.onnx", "weights.safetensors", "metrics.json", "training-curves.png", "confusion-matrix.png", "classes.txt" })
                 Assert.True(File.Exists(Path.Combine(outDir, file)), $"{file} missing");
             Assert.Contains("confusion matrix", output);
+            // Redirected output: one line per epoch, the test split's accuracy included, and no repeated bar frames.
+            var epochLines = output.Split('\n').Where(l => l.StartsWith("epoch ", StringComparison.Ordinal)).ToList();
+            Assert.Equal(2, epochLines.Count);
+            Assert.All(epochLines, l => Assert.Contains("test acc", l));
+            Assert.DoesNotContain(output.Split('\n'), l => l.TrimStart().StartsWith("epochs", StringComparison.Ordinal) || l.TrimStart().StartsWith("steps", StringComparison.Ordinal));
 
             var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "metrics.json"))).RootElement;
             double accuracy = metrics.GetProperty("accuracy").GetDouble();
@@ -41,8 +46,9 @@ public class FinetuneCommandTests
             Assert.Equal(saved.GetProperty("top")[0].GetProperty("score").GetDouble(), top.GetProperty("probability").GetDouble(), tolerance: 1e-3);
 
             // An existing output directory is never overwritten by accident.
-            var (again, _, againError) = CliRunner.Run("finetune", "--data", Repo.SampleData, "--arch", "cifar_resnet20", "--out", outDir);
+            var (again, againOutput, againError) = CliRunner.Run("finetune", "--data", Repo.SampleData, "--arch", "cifar_resnet20", "--out", outDir);
             Assert.Equal(1, again);
+            Assert.DoesNotContain("Fine-tuning", againOutput); // refused before the job is announced
             Assert.Contains("--resume", againError);
             Assert.Contains("--force", againError);
         }

@@ -135,7 +135,7 @@ public sealed class WeightsSource
         }
         throw new FileNotFoundException(
             $"{entry.Name} comes from the NuGet package {MLNetPackageId}, which was found neither next to the application nor in the NuGet packages folder. " +
-            $"Add it to your project (dotnet add package {MLNetPackageId} --version 0.23.1, or 0.24.0 with ML.NET 6), " +
+            $"Add it to your project (dotnet add package {MLNetPackageId} --version 0.24.0, or 0.23.1 with ML.NET 5), " +
             $"or copy its tools/{MLNetFile} to '{cached}'.", cached);
     }
 
