@@ -65,7 +65,7 @@ display(new { TrainImages = train.Count, TestImages = test.Count, Classes = trai
 // shortcut: ...)` builds them too): the plain net is the residual net with its shortcuts removed, so the two have exactly the same layers and parameters. Depth counts the weighted layers:
 // the first convolution, 6n convolutions in 3n basic blocks, and the classifier.
 
-var networks = new List<(string Name, ResNet.MLNet.Models.ResNet Model)>();
+var networks = new List<(string Name, ResNetModel Model)>();
 foreach (int depth in depths)
 {
     foreach (string kind in new[] { "plain", "resnet" })

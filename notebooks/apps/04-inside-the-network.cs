@@ -18,7 +18,6 @@ using ResNet.MLNet.Models;
 using ResNet.MLNet.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using ResNetModel = ResNet.MLNet.Models.ResNet;
 
 // The notebook runs in its own folder: so does the app, wherever it is started from.
 Directory.SetCurrentDirectory(Path.GetDirectoryName((string)AppContext.GetData("EntryPointFileDirectoryPath")!)!);

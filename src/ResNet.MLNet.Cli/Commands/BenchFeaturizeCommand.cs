@@ -66,7 +66,7 @@ internal static class BenchFeaturizeCommand
         var log = parse.InvocationConfiguration.Error;
         var loadBefore = BenchSupport.LoadAverage();
         using var dir = new BenchImages(count, size);
-        using var network = new Models.ResNet(options);
+        using var network = new ResNetModel(options);
         var ml = new MLContext(seed: 0);
 
         // (a) decoded images in memory; (b) the same images as files.
@@ -115,7 +115,7 @@ internal static class BenchFeaturizeCommand
     /// An ONNX Runtime session over the network exported as the featurizer exports it (pooled features, ImageNet
     /// normalization in the graph, fixed image size, dynamic batch) with the featurizer engine's session options.
     /// </summary>
-    private static InferenceSession RawSession(Models.ResNet network, int size, out int threads)
+    private static InferenceSession RawSession(ResNetModel network, int size, out int threads)
     {
         using var stream = new MemoryStream();
         ResNetOnnx.Export(network, stream, new OnnxExportOptions

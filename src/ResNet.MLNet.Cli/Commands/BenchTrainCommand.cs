@@ -112,7 +112,7 @@ internal static class BenchTrainCommand
         var labels = Enumerable.Range(0, count).Select(_ => (long)random.Next(options.NumClasses)).ToArray();
         var classes = Enumerable.Range(0, options.NumClasses).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
         using var data = InMemoryImageDataset.FromPixels(pixels, options.InChannels, size, size, labels, classes);
-        using var model = new Models.ResNet(options);
+        using var model = new ResNetModel(options);
         var clock = new StepClock();
         ResNetTrainer.Train(model, data, null, new TrainingOptions
         {

@@ -80,7 +80,7 @@ internal static class PredictCommand
     internal sealed record Ranked(int Index, string? Label, double Value);
 
     /// <summary>The network's logits for one preprocessed image, in eval mode without gradients.</summary>
-    private static float[] Forward(Models.ResNet network, ImageTensor image)
+    private static float[] Forward(ResNetModel network, ImageTensor image)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();

@@ -35,7 +35,7 @@ internal static class SummaryCommand
             var options = ResNetModels.Options(name0);
             if (parse.GetResult(numClasses) is not null)
                 options = options with { NumClasses = parse.GetValue(numClasses) };
-            using var model = new Models.ResNet(options);
+            using var model = new ResNetModel(options);
             var summary = ModelSummary.Of(model, parse.GetValue(inputSize));
             if (parse.GetValue(json))
             {

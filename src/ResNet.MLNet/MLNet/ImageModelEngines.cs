@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using ResNet.MLNet.Onnx;
 using TorchSharp;
+using ResNet.MLNet.Models;
 
 namespace ResNet.MLNet;
 
@@ -55,7 +56,7 @@ internal static class ImageModelEngines
     /// <summary>The temporary column holding the planar pixels in [0, 1], the network's input.</summary>
     public static string PixelsColumn(string outputColumn) => $"{outputColumn}.resnet.pixels";
 
-    public static ImageModelEngine Create(Models.ResNet model, bool ownsModel, ImageModelSpec spec, string outputColumn)
+    public static ImageModelEngine Create(ResNetModel model, bool ownsModel, ImageModelSpec spec, string outputColumn)
     {
         string pixels = PixelsColumn(outputColumn);
         byte[]? onnx = null;

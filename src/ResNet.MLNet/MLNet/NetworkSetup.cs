@@ -4,7 +4,7 @@ using ResNet.MLNet.Weights;
 namespace ResNet.MLNet;
 
 /// <summary>A network ready for an estimator: the model, whether the estimator owns it, its input and how its weights were loaded.</summary>
-internal sealed record NetworkSetup(Models.ResNet Model, bool OwnsModel, ImageModelInput Input, WeightsSource? Weights, LoadingReport? Report)
+internal sealed record NetworkSetup(ResNetModel Model, bool OwnsModel, ImageModelInput Input, WeightsSource? Weights, LoadingReport? Report)
 {
     /// <summary>
     /// Resolves the weights (a registry name or a file), the architecture (the one asked, else the weights', else
@@ -14,7 +14,7 @@ internal sealed record NetworkSetup(Models.ResNet Model, bool OwnsModel, ImageMo
     /// the architecture's) seeded by <paramref name="seed"/>, or adopts <paramref name="given"/>, and loads the weights into it.
     /// </summary>
     /// <exception cref="ArgumentException">The weights belong to another architecture than the one asked (both named), no architecture is known, or an option is invalid.</exception>
-    public static NetworkSetup Create(ResNetOptions? architecture, Models.ResNet? given, string? weightsPath, ImageModelInput? input, int? imageSize,
+    public static NetworkSetup Create(ResNetOptions? architecture, ResNetModel? given, string? weightsPath, ImageModelInput? input, int? imageSize,
         int? numClasses, long seed, ResNetOptions? defaultArchitecture = null, Func<ResNetOptions, ImageModelInput>? defaultInput = null, WeightsLoadOptions? loadOptions = null,
         WeightsResolveOptions? resolve = null)
     {
@@ -45,7 +45,7 @@ internal sealed record NetworkSetup(Models.ResNet Model, bool OwnsModel, ImageMo
         }
     }
 
-    private static LoadingReport? Load(Models.ResNet model, WeightsSource? weights, WeightsLoadOptions? options) =>
+    private static LoadingReport? Load(ResNetModel model, WeightsSource? weights, WeightsLoadOptions? options) =>
         weights is null ? null : WeightsLoader.Load(model, weights.Content.Tensors, options, weights.DisplayName);
 
     /// <summary>Whether a weights' architecture name is the network's; null when the name is not one the zoo knows.</summary>

@@ -153,7 +153,7 @@ public sealed class ResNetClassifierTrainer : IEstimator<ResNetClassifierTransfo
 /// </summary>
 public sealed class ResNetClassifierTransformer : ImageModelTransformer
 {
-    private readonly Models.ResNet model;
+    private readonly ResNetModel model;
 
     internal ResNetClassifierTransformer(TransformsCatalog transforms, ResNetClassifierOptions options, IDataView input, NetworkSetup setup,
         ImageModelInput modelInput, IReadOnlyList<string> classes, TrainingResult result)
@@ -192,7 +192,7 @@ public sealed class ResNetClassifierTransformer : ImageModelTransformer
     public TrainingResult Training { get; }
 
     /// <summary>The trained network (owned by this transformer unless it was given in the options).</summary>
-    public Models.ResNet Network => model;
+    public ResNetModel Network => model;
 
     /// <summary>
     /// Writes the trained weights (.safetensors, .pth, or TorchSharp format by extension); safetensors files carry the

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using ResNet.MLNet.Training;
+using ResNet.MLNet.Models;
 
 namespace ResNet.MLNet;
 
@@ -28,7 +29,7 @@ public sealed class ResNetClassifierOptions
     /// A network built in code to train instead of <see cref="Architecture"/>; its head is replaced for the class count.
     /// The toolkit trains it in place and does not dispose it. Default null.
     /// </summary>
-    public Models.ResNet? Model { get; set; }
+    public ResNetModel? Model { get; set; }
 
     /// <summary>
     /// Pretrained weights: a registry name (<c>resnet18.mlnet_in1k</c>, <c>resnet50.tv2_in1k</c>; see

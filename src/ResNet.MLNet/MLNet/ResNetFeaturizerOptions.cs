@@ -1,3 +1,4 @@
+using ResNet.MLNet.Models;
 namespace ResNet.MLNet;
 
 /// <summary>Which library runs the network inside ML.NET pipelines.</summary>
@@ -62,7 +63,7 @@ public sealed class ResNetFeaturizerOptions
     public ResNetArchitecture? Architecture { get; set; }
 
     /// <summary>A network built in code to use instead of <see cref="Architecture"/>. The toolkit does not dispose it. Default null.</summary>
-    public Models.ResNet? Model { get; set; }
+    public ResNetModel? Model { get; set; }
 
     /// <summary>
     /// Pretrained weights: a registry name (<c>resnet18.mlnet_in1k</c>, <c>resnet50.tv2_in1k</c>; see

@@ -18,12 +18,12 @@ public enum ResNetOutputKind
 }
 
 /// <summary>
-/// Runs a <see cref="Models.ResNet"/> in TorchSharp on batches of CHW images scaled to [0, 1]: normalizes with the
+/// Runs a <see cref="ResNetModel"/> in TorchSharp on batches of CHW images scaled to [0, 1]: normalizes with the
 /// mean and std, forwards in eval mode without gradients, and returns the chosen output. One dispose scope per batch.
 /// </summary>
 internal sealed class TorchModelEngine : IBatchModel
 {
-    private readonly Models.ResNet model;
+    private readonly ResNetModel model;
     private readonly bool ownsModel;
     private readonly Tensor mean;
     private readonly Tensor std;
@@ -33,7 +33,7 @@ internal sealed class TorchModelEngine : IBatchModel
     private readonly long[] imageShape;
     private readonly Device device;
 
-    public TorchModelEngine(Models.ResNet model, bool ownsModel, ImageModelInput input, ResNetOutputKind output, int stage, bool l2Normalize, Device device)
+    public TorchModelEngine(ResNetModel model, bool ownsModel, ImageModelInput input, ResNetOutputKind output, int stage, bool l2Normalize, Device device)
     {
         this.model = model;
         this.ownsModel = ownsModel;
@@ -55,7 +55,7 @@ internal sealed class TorchModelEngine : IBatchModel
     public int OutputLength { get; }
 
     /// <summary>The per-image output shape, measured on one zero image.</summary>
-    public static long[] OutputShape(Models.ResNet model, int imageSize, ResNetOutputKind output, int stage)
+    public static long[] OutputShape(ResNetModel model, int imageSize, ResNetOutputKind output, int stage)
     {
         return output switch
         {
@@ -67,7 +67,7 @@ internal sealed class TorchModelEngine : IBatchModel
         };
     }
 
-    private static long[] StageShape(Models.ResNet model, int imageSize, int stage)
+    private static long[] StageShape(ResNetModel model, int imageSize, int stage)
     {
         if (stage < 1 || stage > model.NumStages)
             throw new ArgumentOutOfRangeException(nameof(stage), stage, $"Stage must be between 1 and {model.NumStages} for {model.Options.Name}.");

@@ -22,7 +22,7 @@ public sealed record StageSummary(string Name, IReadOnlyList<long> OutputShape, 
 public sealed record ModelSummary(string Architecture, int InputSize, IReadOnlyList<StageSummary> Stages, long Parameters, long Macs)
 {
     /// <summary>Measures <paramref name="model"/> by running one image of <paramref name="inputSize"/> pixels square through it.</summary>
-    public static ModelSummary Of(ResNet model, int inputSize = 224)
+    public static ModelSummary Of(ResNetModel model, int inputSize = 224)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (inputSize < 1)

@@ -10,22 +10,22 @@ public static partial class ResNetModels
     private static readonly ResNetOptions ImageNetBottleneck = new() { Block = BlockKind.Bottleneck };
 
     /// <summary>torchvision resnet18.</summary>
-    public static ResNet ResNet18(int numClasses = 1000, int inChannels = 3) => Build(ResNetArchitecture.ResNet18, numClasses, inChannels);
+    public static ResNetModel ResNet18(int numClasses = 1000, int inChannels = 3) => Build(ResNetArchitecture.ResNet18, numClasses, inChannels);
     /// <summary>torchvision resnet34.</summary>
-    public static ResNet ResNet34(int numClasses = 1000, int inChannels = 3) => Build(ResNetArchitecture.ResNet34, numClasses, inChannels);
+    public static ResNetModel ResNet34(int numClasses = 1000, int inChannels = 3) => Build(ResNetArchitecture.ResNet34, numClasses, inChannels);
     /// <summary>torchvision resnet50.</summary>
-    public static ResNet ResNet50(int numClasses = 1000, int inChannels = 3) => Build(ResNetArchitecture.ResNet50, numClasses, inChannels);
+    public static ResNetModel ResNet50(int numClasses = 1000, int inChannels = 3) => Build(ResNetArchitecture.ResNet50, numClasses, inChannels);
     /// <summary>torchvision resnet101.</summary>
-    public static ResNet ResNet101(int numClasses = 1000, int inChannels = 3) => Build(ResNetArchitecture.ResNet101, numClasses, inChannels);
+    public static ResNetModel ResNet101(int numClasses = 1000, int inChannels = 3) => Build(ResNetArchitecture.ResNet101, numClasses, inChannels);
     /// <summary>torchvision resnet152.</summary>
-    public static ResNet ResNet152(int numClasses = 1000, int inChannels = 3) => Build(ResNetArchitecture.ResNet152, numClasses, inChannels);
+    public static ResNetModel ResNet152(int numClasses = 1000, int inChannels = 3) => Build(ResNetArchitecture.ResNet152, numClasses, inChannels);
 
     /// <summary>The paper's CIFAR ResNet of depth 6n+2 (20, 32, 44, 56, 110, ...), 16/32/64 channels.</summary>
     /// <param name="depth">Total depth, 6n+2 with n at least 1.</param>
     /// <param name="numClasses">Classes of the head. Default 10.</param>
     /// <param name="shortcut">Option A (<see cref="ShortcutKind.ZeroPad"/>, the paper's CIFAR choice), B, or none for a plain net.</param>
     /// <param name="inChannels">Input channels. Default 3.</param>
-    public static ResNet CifarResNet(int depth, int numClasses = 10, ShortcutKind shortcut = ShortcutKind.ZeroPad, int inChannels = 3) =>
+    public static ResNetModel CifarResNet(int depth, int numClasses = 10, ShortcutKind shortcut = ShortcutKind.ZeroPad, int inChannels = 3) =>
         new(CifarOptions(depth, shortcut) with { NumClasses = numClasses, InChannels = inChannels });
 
     /// <summary>The registry name of an architecture: torchvision's where it has one (<c>resnet50</c>), else timm-like.</summary>
@@ -105,19 +105,19 @@ public static partial class ResNetModels
     }
 
     /// <summary>Builds a named architecture with the given head and input channels.</summary>
-    public static ResNet Build(ResNetArchitecture architecture, int numClasses = 1000, int inChannels = 3) =>
+    public static ResNetModel Build(ResNetArchitecture architecture, int numClasses = 1000, int inChannels = 3) =>
         new(Options(architecture) with { NumClasses = numClasses, InChannels = inChannels });
 
     /// <summary>Builds an architecture by registry name (see <see cref="Options(string)"/>).</summary>
-    public static ResNet Build(string name, int numClasses = 1000, int inChannels = 3) =>
+    public static ResNetModel Build(string name, int numClasses = 1000, int inChannels = 3) =>
         new(Options(name) with { NumClasses = numClasses, InChannels = inChannels });
 
     /// <summary>Builds with <paramref name="seed"/> fixing the initial weights (torch's CPU generator is reseeded).</summary>
-    public static ResNet Build(ResNetOptions options, long seed)
+    public static ResNetModel Build(ResNetOptions options, long seed)
     {
         Native.TorchRuntime.EnsureInitialized();
         random.manual_seed(seed);
-        return new ResNet(options);
+        return new ResNetModel(options);
     }
 
     private static ResNetOptions CifarOptions(int depth, ShortcutKind shortcut)

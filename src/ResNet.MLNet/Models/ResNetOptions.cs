@@ -31,7 +31,7 @@ public enum ShortcutKind
 
 /// <summary>
 /// Everything that defines a ResNet's architecture. The builders in <see cref="ResNetModels"/> fill it for the
-/// named networks; any combination that validates can be built with <see cref="ResNet"/>.
+/// named networks; any combination that validates can be built with <see cref="ResNetModel"/>.
 /// </summary>
 public sealed record ResNetOptions
 {

@@ -1,16 +1,15 @@
 namespace ResNet.MLNet.Onnx;
 
-using ResNet = ResNet.MLNet.Models.ResNet;
-using ResNetOptions = ResNet.MLNet.Models.ResNetOptions;
+using ResNet.MLNet.Models;
 
 /// <summary>What the exported graph outputs.</summary>
 public enum OnnxOutputKind
 {
-    /// <summary>The pooled embedding, (N, <see cref="ResNet.NumFeatures"/>): the input of the classifier head.</summary>
+    /// <summary>The pooled embedding, (N, <see cref="ResNetModel.NumFeatures"/>): the input of the classifier head.</summary>
     Features,
-    /// <summary>The classifier's logits, (N, <see cref="ResNet.NumClasses"/>). Needs a network with a head.</summary>
+    /// <summary>The classifier's logits, (N, <see cref="ResNetModel.NumClasses"/>). Needs a network with a head.</summary>
     Logits,
-    /// <summary>Softmax of the logits, (N, <see cref="ResNet.NumClasses"/>); each row sums to 1. Needs a network with a head.</summary>
+    /// <summary>Softmax of the logits, (N, <see cref="ResNetModel.NumClasses"/>); each row sums to 1. Needs a network with a head.</summary>
     Probabilities,
 }
 
@@ -32,7 +31,7 @@ public sealed record InputNormalization(IReadOnlyList<float> Mean, IReadOnlyList
     public static InputNormalization ImageNet { get; } = new([0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]);
 }
 
-/// <summary>How <see cref="ResNetOnnx.Export(ResNet, string, OnnxExportOptions?)"/> shapes the ONNX graph.</summary>
+/// <summary>How <see cref="ResNetOnnx.Export(ResNetModel, string, OnnxExportOptions?)"/> shapes the ONNX graph.</summary>
 public sealed record OnnxExportOptions
 {
     /// <summary>Output of the graph. Default <see cref="OnnxOutputKind.Logits"/>.</summary>

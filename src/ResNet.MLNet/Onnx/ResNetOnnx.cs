@@ -1,12 +1,12 @@
 using System.Reflection;
+using ResNet.MLNet.Models;
 using static TorchSharp.torch;
 
 namespace ResNet.MLNet.Onnx;
 
-using ResNet = ResNet.MLNet.Models.ResNet;
 
 /// <summary>
-/// Exports a <see cref="ResNet"/> to ONNX (opset 17, IR version 8) for ONNX Runtime and ML.NET's OnnxTransformer.
+/// Exports a <see cref="ResNetModel"/> to ONNX (opset 17, IR version 8) for ONNX Runtime and ML.NET's OnnxTransformer.
 /// The graph computes what the network computes in evaluation mode: BatchNorm uses its running statistics and is
 /// folded into the convolution before it. The network's own mode is not changed. Weights are stored in the file.
 /// </summary>
@@ -20,7 +20,7 @@ public static class ResNetOnnx
 
     /// <summary>Writes <paramref name="model"/> to the ONNX file <paramref name="path"/> (created or overwritten).</summary>
     /// <exception cref="ArgumentException">An option is invalid or does not fit the network; the message names it.</exception>
-    public static void Export(ResNet model, string path, OnnxExportOptions? options = null)
+    public static void Export(ResNetModel model, string path, OnnxExportOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var onnx = BuildModel(model, options ?? new OnnxExportOptions()); // fails before the file is created
@@ -30,13 +30,13 @@ public static class ResNetOnnx
 
     /// <summary>Writes <paramref name="model"/> as ONNX to <paramref name="stream"/>, which stays open.</summary>
     /// <exception cref="ArgumentException">An option is invalid or does not fit the network; the message names it.</exception>
-    public static void Export(ResNet model, Stream stream, OnnxExportOptions? options = null)
+    public static void Export(ResNetModel model, Stream stream, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         BuildModel(model, options ?? new OnnxExportOptions()).WriteTo(stream);
     }
 
-    internal static OnnxModel BuildModel(ResNet model, OnnxExportOptions options)
+    internal static OnnxModel BuildModel(ResNetModel model, OnnxExportOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);

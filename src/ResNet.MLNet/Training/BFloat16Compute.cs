@@ -1,7 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using ResNet.MLNet.Models;
 using static TorchSharp.torch;
-using ResNetModel = ResNet.MLNet.Models.ResNet;
 
 namespace ResNet.MLNet.Training;
 

@@ -1,6 +1,6 @@
 using TorchSharp.Modules;
+using ResNet.MLNet.Models;
 using static TorchSharp.torch;
-using ResNetModel = ResNet.MLNet.Models.ResNet;
 
 namespace ResNet.MLNet.Training;
 

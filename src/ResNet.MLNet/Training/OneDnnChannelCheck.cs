@@ -1,7 +1,7 @@
 using System.Runtime.Intrinsics.X86;
 using TorchSharp;
+using ResNet.MLNet.Models;
 using static TorchSharp.torch;
-using ResNetModel = ResNet.MLNet.Models.ResNet;
 
 namespace ResNet.MLNet.Training;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using ResNet.MLNet.Weights;
 using TorchSharp;
+using ResNet.MLNet.Models;
 using static TorchSharp.torch;
-using ResNetModel = ResNet.MLNet.Models.ResNet;
 
 namespace ResNet.MLNet.Training;
 

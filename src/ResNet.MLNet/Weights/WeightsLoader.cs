@@ -1,4 +1,4 @@
-using ResNetModel = ResNet.MLNet.Models.ResNet;
+using ResNet.MLNet.Models;
 using static TorchSharp.torch;
 
 namespace ResNet.MLNet.Weights;

@@ -29,7 +29,7 @@ public class GradientParityTests(ITestOutputHelper output)
         var shape = root.GetProperty("input_shape").EnumerateArray().Select(d => d.GetInt64()).ToArray();
         // float64 differs from the reference only by summation order; float32 as much as PyTorch's float32 does, with margin.
         double tolerance = dtype == ScalarType.Float64 ? 1e-7 : Math.Max(1e-4, 4 * root.GetProperty("pytorch_float32_worst_gradient_difference").GetDouble());
-        using var model = new ResNet.MLNet.Models.ResNet(ResNetModels.Options(arch) with { InChannels = channels, NumClasses = classes });
+        using var model = new ResNetModel(ResNetModels.Options(arch) with { InChannels = channels, NumClasses = classes });
         DeterministicWeights.FillHashed(model);
         model.to(dtype).train();
 

@@ -133,7 +133,7 @@ public class ZooShapeTests
     [Fact]
     public void Zero_init_residual_zeroes_the_last_norm_of_each_branch()
     {
-        using var model = new ResNet.MLNet.Models.ResNet(ResNetModels.Options(ResNetArchitecture.ResNet50) with { ZeroInitResidual = true });
+        using var model = new ResNetModel(ResNetModels.Options(ResNetArchitecture.ResNet50) with { ZeroInitResidual = true });
         var sd = model.OrderedStateDict().ToDictionary(e => e.Key, e => e.Value);
         Assert.Equal(0f, sd["layer1.0.bn3.weight"].abs().sum().item<float>());
         Assert.Equal(0f, sd["layer4.2.bn3.weight"].abs().sum().item<float>());

@@ -54,7 +54,7 @@ public class ZooValidationTests
     [MemberData(nameof(InvalidOptions))]
     public void Invalid_combinations_name_the_option(ResNetOptions options, string option)
     {
-        var e = Assert.Throws<ArgumentException>(() => new ResNet.MLNet.Models.ResNet(options));
+        var e = Assert.Throws<ArgumentException>(() => new ResNetModel(options));
         Assert.Equal(option, e.ParamName);
         Assert.Contains(option, e.Message);
     }

@@ -3,7 +3,6 @@ using ResNet.MLNet.Models;
 using ResNet.MLNet.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
-using ResNetModel = ResNet.MLNet.Models.ResNet;
 
 namespace ResNet.MLNet.Tests.Onnx;
 

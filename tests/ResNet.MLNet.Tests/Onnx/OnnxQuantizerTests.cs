@@ -4,7 +4,6 @@ using ResNet.MLNet.Models;
 using ResNet.MLNet.Onnx;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
-using ResNetModel = ResNet.MLNet.Models.ResNet;
 
 namespace ResNet.MLNet.Tests.Onnx;
 

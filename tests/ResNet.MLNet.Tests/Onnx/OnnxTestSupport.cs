@@ -1,8 +1,8 @@
 using Microsoft.ML.OnnxRuntime;
 using ResNet.MLNet.Onnx;
 using TorchSharp.Modules;
+using ResNet.MLNet.Models;
 using static TorchSharp.torch;
-using ResNetModel = ResNet.MLNet.Models.ResNet;
 
 namespace ResNet.MLNet.Tests.Onnx;
 

@@ -1,6 +1,6 @@
 using ResNet.MLNet.Training;
+using ResNet.MLNet.Models;
 using static ResNet.MLNet.Tests.Training.TrainingTestSupport;
-using ResNetModel = ResNet.MLNet.Models.ResNet;
 
 namespace ResNet.MLNet.Tests.Training;
 

@@ -1,8 +1,8 @@
 using ResNet.MLNet.Training;
 using TorchSharp;
+using ResNet.MLNet.Models;
 using static ResNet.MLNet.Tests.Training.TrainingTestSupport;
 using static TorchSharp.torch;
-using ResNetModel = ResNet.MLNet.Models.ResNet;
 
 namespace ResNet.MLNet.Tests.Training;
 

@@ -1,5 +1,6 @@
 using ResNet.MLNet.Training;
 using TorchSharp;
+using ResNet.MLNet.Models;
 using static ResNet.MLNet.Tests.Training.TrainingTestSupport;
 using static TorchSharp.torch;
 
@@ -248,8 +249,8 @@ public class ResNetTrainerTests
     [Fact]
     public void Should_refuse_widths_that_oneDNN_gets_wrong_on_AVX512()
     {
-        using var narrow = new ResNet.MLNet.Models.ResNet(TinyOptions() with { StemWidth = 8, StageWidths = [16, 24] });
-        using var tiny = new ResNet.MLNet.Models.ResNet(TinyOptions());
+        using var narrow = new ResNetModel(TinyOptions() with { StemWidth = 8, StageWidths = [16, 24] });
+        using var tiny = new ResNetModel(TinyOptions());
         bool affected = System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
 
         Assert.Equal(affected ? "layer2.0.conv1" : null, OneDnnChannelCheck.FindUnsafeConvolution(narrow, CPU, bfloat16: false, maxIsa: null));

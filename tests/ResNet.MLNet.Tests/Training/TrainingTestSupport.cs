@@ -2,7 +2,6 @@ using ResNet.MLNet.Models;
 using ResNet.MLNet.Training;
 using ResNet.MLNet.Weights;
 using static TorchSharp.torch;
-using ResNetModel = ResNet.MLNet.Models.ResNet;
 
 namespace ResNet.MLNet.Tests.Training;
 

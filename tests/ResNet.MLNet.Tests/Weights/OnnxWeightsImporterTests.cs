@@ -8,7 +8,6 @@ using ResNet.MLNet.Weights;
 using TorchSharp.Modules;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
-using ResNetModel = ResNet.MLNet.Models.ResNet;
 
 namespace ResNet.MLNet.Tests.Weights;
 

@@ -170,7 +170,7 @@ public class WeightsLoaderTests(ITestOutputHelper output)
         Assert.Equal(ScalarType.BFloat16, model.OrderedStateDict()[0].Value.dtype);
     }
 
-    private static void AssertLoaded(ResNet.MLNet.Models.ResNet model, string key)
+    private static void AssertLoaded(ResNetModel model, string key)
     {
         var file = Read(Cifar).Tensors.Single(t => t.Name == key);
         var actual = NamedTensor.FromTensor(key, model.OrderedStateDict().Single(e => e.Key == key).Value);

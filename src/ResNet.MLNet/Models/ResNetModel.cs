@@ -13,7 +13,7 @@ namespace ResNet.MLNet.Models;
 /// The seam for transfer learning: <see cref="ForwardFeatures"/> (last feature map), <see cref="ForwardStages"/>
 /// (C2..C5), <see cref="ForwardEmbedding"/> (pooled vector), <see cref="ForwardHead"/> and <see cref="ResetClassifier"/>.
 /// </summary>
-public sealed partial class ResNet : Module<Tensor, Tensor>
+public sealed partial class ResNetModel : Module<Tensor, Tensor>
 {
     private readonly Module<Tensor, Tensor> conv1;
     private readonly Module<Tensor, Tensor>? bn1;
@@ -24,7 +24,7 @@ public sealed partial class ResNet : Module<Tensor, Tensor>
 
     /// <summary>Builds the network and initializes it as torchvision does (He normal for convolutions, fan-out).</summary>
     /// <exception cref="ArgumentException">The options contradict each other; the message names the option.</exception>
-    public ResNet(ResNetOptions options) : base(Prepare(options))
+    public ResNetModel(ResNetOptions options) : base(Prepare(options))
     {
         Options = options;
 

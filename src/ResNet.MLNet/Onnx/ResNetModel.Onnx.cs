@@ -2,7 +2,7 @@ using ResNet.MLNet.Onnx;
 
 namespace ResNet.MLNet.Models;
 
-public sealed partial class ResNet
+public sealed partial class ResNetModel
 {
     /// <summary>
     /// Adds the network to <paramref name="graph"/> after the value <paramref name="x"/>, as evaluation computes it
