@@ -30,9 +30,10 @@ internal static class PredictCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
         var maxPixels = ImageLimitOption.Create();
         var allowNonFinite = new Option<bool>("--allow-nonfinite-weights") { Description = "Load weights holding NaN or infinite values (refused by default)." };
+        var explain = new Option<string?>("--explain") { Description = "Also write a PNG of the crop the network saw beside its Grad-CAM heatmap for the top class. With --model, the run's weights.safetensors must be next to model.zip." };
         var command = new Command("predict", "Classify one image with a zoo network and its weights, or with a saved ML.NET model.")
         {
-            arch, weights, model, image, resize, crop, top, labels, mean, std, json, maxPixels, allowNonFinite,
+            arch, weights, model, image, resize, crop, top, labels, mean, std, json, maxPixels, allowNonFinite, explain,
         };
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
@@ -46,7 +47,20 @@ internal static class PredictCommand
                 if (weightsOnly.Count > 0)
                     return CliOutput.Fail(parse, $"{string.Join(", ", weightsOnly.Select(o => o.Name))} apply to --arch/--weights, not to --model (the saved model holds its own preprocessing and classes).");
                 var prediction = SavedModelPrediction.Predict(modelPath, imagePath, k, ImageLimitOption.Limits(parse, maxPixels));
-                return Print(parse, parse.GetValue(json), imagePath, Path.GetFileName(modelPath), prediction.Top, prediction.PredictedLabel, prediction.Scores);
+                string? explained = null;
+                if (parse.GetValue(explain) is { } explainPath)
+                {
+                    string runWeights = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelPath))!, "weights.safetensors");
+                    if (!File.Exists(runWeights))
+                        return CliOutput.Fail(parse, $"--explain needs the network's weights, which finetune writes next to model.zip: '{runWeights}' does not exist. " +
+                            "Use predict --weights WEIGHTS --explain with the weights the model was trained from.");
+                    var run = ZooModels.Build(null, runWeights, numClasses: null, WeightsLoadOptions.Exact, parse.InvocationConfiguration.Error);
+                    using var runNetwork = run.Model;
+                    int index = run.Input.ClassNames?.ToList().IndexOf(prediction.PredictedLabel) is int named and >= 0 ? named : prediction.Top[0].Index;
+                    ExplanationImage.Write(explainPath, runNetwork, run.Input, imagePath, ImageLimitOption.Limits(parse, maxPixels), index);
+                    explained = explainPath;
+                }
+                return Print(parse, parse.GetValue(json), imagePath, Path.GetFileName(modelPath), prediction.Top, prediction.PredictedLabel, prediction.Scores, explained);
             }
             if (parse.GetValue(weights) is not { } weightsPath)
                 return CliOutput.Fail(parse, "predict needs --weights (a file or a registry name, with --arch when the file does not record it), or --model MODEL.zip.");
@@ -71,7 +85,9 @@ internal static class PredictCommand
             float[] logits = Forward(network, pixels);
             var probabilities = Softmax(logits);
             var ranked = TopK(probabilities, k).Select(i => new Ranked(i, names?[i], probabilities[i])).ToList();
-            return Print(parse, parse.GetValue(json), imagePath, $"{network.Options.Name} ({setup.Weights!.DisplayName})", ranked, null, logits);
+            if (parse.GetValue(explain) is { } explainTo)
+                ExplanationImage.Write(explainTo, network, input, imagePath, ImageLimitOption.Limits(parse, maxPixels), ranked[0].Index);
+            return Print(parse, parse.GetValue(json), imagePath, $"{network.Options.Name} ({setup.Weights!.DisplayName})", ranked, null, logits, parse.GetValue(explain));
         }));
         return command;
     }
@@ -101,7 +117,8 @@ internal static class PredictCommand
     internal static IEnumerable<int> TopK(IReadOnlyList<double> values, int k) =>
         Enumerable.Range(0, values.Count).OrderByDescending(i => values[i]).ThenBy(i => i).Take(k);
 
-    private static int Print(ParseResult parse, bool json, string image, string source, IReadOnlyList<Ranked> top, string? predictedLabel, IReadOnlyList<float> values)
+    private static int Print(ParseResult parse, bool json, string image, string source, IReadOnlyList<Ranked> top, string? predictedLabel, IReadOnlyList<float> values,
+        string? explanation)
     {
         bool fromModel = predictedLabel is not null;
         if (json)
@@ -109,7 +126,7 @@ internal static class PredictCommand
             var rows = top.Select(r => fromModel
                 ? (object)new { index = r.Index, label = r.Label, score = r.Value }
                 : new { index = r.Index, label = r.Label, probability = r.Value });
-            object result = fromModel ? new { predicted_label = predictedLabel, scores = values, top = rows } : new { logits = values, top = rows };
+            object result = fromModel ? new { predicted_label = predictedLabel, scores = values, top = rows, explanation } : new { logits = values, top = rows, explanation };
             parse.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(result, CliOutput.Json));
             return 0;
         }
@@ -126,6 +143,8 @@ internal static class PredictCommand
         table.Columns[1].RightAligned();
         table.Columns[3].RightAligned();
         console.Write(table);
+        if (explanation is not null)
+            console.MarkupLine($"Grad-CAM of '{Markup.Escape(top[0].Label ?? top[0].Index.ToString(CultureInfo.InvariantCulture))}' written to {Markup.Escape(Path.GetFullPath(explanation))}");
         return 0;
     }
 

@@ -45,6 +45,22 @@ public class FinetuneCommandTests
             Assert.Equal(saved.GetProperty("predicted_label").GetString(), top.GetProperty("label").GetString());
             Assert.Equal(saved.GetProperty("top")[0].GetProperty("score").GetDouble(), top.GetProperty("probability").GetDouble(), tolerance: 1e-3);
 
+            // Grad-CAM of the saved model's prediction, from the run's weights next to model.zip: the crop beside its overlay.
+            string explanation = Path.Combine(outDir, "explain", "bag.png");
+            var (explainCode, explainJson, explainError) = CliRunner.Run("predict", "--model", Path.Combine(outDir, "model.zip"), "--image", image, "--explain", explanation, "--json");
+            Assert.True(explainCode == 0, explainError);
+            Assert.Equal(explanation, JsonDocument.Parse(explainJson).RootElement.GetProperty("explanation").GetString());
+            using (var picture = SkiaSharp.SKBitmap.Decode(explanation))
+            {
+                Assert.True(picture.Height >= 224, $"the picture is {picture.Width}x{picture.Height}: too small to read");
+                Assert.Equal(2 * picture.Height + 8, picture.Width);
+            }
+            File.Move(Path.Combine(outDir, "weights.safetensors"), Path.Combine(outDir, "weights.moved"));
+            var (noWeights, _, noWeightsError) = CliRunner.Run("predict", "--model", Path.Combine(outDir, "model.zip"), "--image", image, "--explain", explanation);
+            Assert.Equal(1, noWeights);
+            Assert.Contains("weights.safetensors' does not exist", noWeightsError);
+            File.Move(Path.Combine(outDir, "weights.moved"), Path.Combine(outDir, "weights.safetensors"));
+
             // An existing output directory is never overwritten by accident.
             var (again, againOutput, againError) = CliRunner.Run("finetune", "--data", Repo.SampleData, "--arch", "cifar_resnet20", "--out", outDir);
             Assert.Equal(1, again);
