@@ -11,18 +11,16 @@ internal static class ConfusionMatrixImage
     private const int Cell = 44, Gap = 12;
 
     /// <param name="path">PNG to write.</param>
-    /// <param name="metrics">Test metrics holding the matrix and the class names.</param>
-    /// <param name="title">Shown above the matrix.</param>
-    public static void Save(string path, ClassificationMetrics metrics, string title)
+    /// <param name="classes">Class names, in the order of the matrix.</param>
+    /// <param name="counts">Rows: true class; columns: predicted class.</param>
+    /// <param name="heading">Shown above the matrix.</param>
+    public static void Save(string path, IReadOnlyList<string> classes, IReadOnlyList<IReadOnlyList<int>> counts, string heading)
     {
-        var classes = metrics.Classes;
-        var counts = metrics.ConfusionMatrix;
         int n = classes.Count;
         using var font = new SKFont { Size = 13 };
         using var bold = new SKFont { Size = 15, Embolden = true };
         float labelWidth = classes.Max(c => font.MeasureText(c)) + Gap;
         float left = labelWidth + 28, top = 56 + labelWidth;
-        string heading = $"{title}: confusion matrix (accuracy {metrics.Accuracy:P1})";
         int width = (int)Math.Max(left + n * Cell + 2 * Gap, bold.MeasureText(heading) + 2 * Gap), height = (int)(top + n * Cell + 40);
 
         using var surface = SKSurface.Create(new SKImageInfo(width, height));

@@ -15,6 +15,22 @@ internal static class ExplanationImage
     /// <summary>Explains the network's prediction (or <paramref name="classIndex"/>) for the image and writes the picture.</summary>
     public static GradCamResult Write(string outPath, ResNetModel network, ImageModelInput input, string imagePath, ImageLimits limits, int? classIndex = null)
     {
+        var (seen, overlay, cam) = Explain(network, input, imagePath, limits, classIndex);
+        // Small inputs (32 px CIFAR crops) are enlarged so that the picture is legible.
+        int scale = Math.Max(1, (int)Math.Ceiling((double)MinSide / Math.Min(seen.Height, seen.Width)));
+        SaveSideBySide(outPath, Enlarge(seen, scale), Enlarge(overlay, scale));
+        return cam;
+    }
+
+    /// <summary>The crop the network saw (in [0, 1], before normalization) and the same crop under its Grad-CAM heatmap.</summary>
+    public static (ImageTensor Seen, ImageTensor Overlay) Render(ResNetModel network, ImageModelInput input, string imagePath, ImageLimits limits, int? classIndex = null)
+    {
+        var (seen, overlay, _) = Explain(network, input, imagePath, limits, classIndex);
+        return (seen, overlay);
+    }
+
+    private static (ImageTensor Seen, ImageTensor Overlay, GradCamResult Cam) Explain(ResNetModel network, ImageModelInput input, string imagePath, ImageLimits limits, int? classIndex)
+    {
         var decoded = ImageTensor.Load(imagePath, limits);
         var cam = GradCam.Compute(network, ImagePreprocessing.Apply(decoded, input), classIndex);
         var seen = ImagePreprocessing.Apply(decoded, input with
@@ -23,14 +39,11 @@ internal static class ExplanationImage
             Std = Enumerable.Repeat(1f, input.Std.Count).ToArray(),
             MeanImage = null,
         });
-        var overlay = GradCam.Overlay(seen, cam);
-        // Small inputs (32 px CIFAR crops) are enlarged so that the picture is legible.
-        int scale = Math.Max(1, (int)Math.Ceiling((double)MinSide / Math.Min(seen.Height, seen.Width)));
-        SaveSideBySide(outPath, Enlarge(seen, scale), Enlarge(overlay, scale));
-        return cam;
+        return (seen, GradCam.Overlay(seen, cam), cam);
     }
 
-    private static ImageTensor Enlarge(ImageTensor image, int scale) =>
+    /// <summary>The image scaled up by an integer factor (bilinear), or itself when the factor is 1.</summary>
+    public static ImageTensor Enlarge(ImageTensor image, int scale) =>
         scale == 1 ? image : image.Resize(image.Height * scale, image.Width * scale);
 
     /// <summary>Two images of one size in [0, 1] (grey or RGB), left and right with a white gap, as RGBA bytes.</summary>

@@ -97,7 +97,8 @@ internal static class FinetuneCommand
                         : $"Interrupted. Completed epochs are checkpointed in {Path.Combine(outDir, "checkpoints")}; continue with the same command and --resume.");
                     return CliOutput.Interrupted;
                 }
-                ConfusionMatrixImage.Save(Path.Combine(outDir, "confusion-matrix.png"), result.Metrics, result.Architecture);
+                ConfusionMatrixImage.Save(Path.Combine(outDir, "confusion-matrix.png"), result.Metrics.Classes, result.Metrics.ConfusionMatrix,
+                    $"{result.Architecture}: confusion matrix (accuracy {result.Metrics.Accuracy:P1})");
                 MetricsView.Write(console, result.Metrics);
                 console.MarkupLine($"Done in {result.Seconds:F0} s. Wrote model.zip, model.onnx, weights.safetensors, metrics.json, training-curves.png, confusion-matrix.png to {Markup.Escape(outDir)}");
                 return 0;

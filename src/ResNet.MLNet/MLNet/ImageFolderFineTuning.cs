@@ -226,6 +226,13 @@ public static class ImageFolderFineTuning
         return new FineTuneResult(metrics, classifier.Training, modelPath, clock.Elapsed.TotalSeconds, classifier.Network.Options.Name) { SkippedImages = skipped };
     }
 
+    /// <summary>The images an evaluation scores: the folder's test/ (or val/) split when it has train/ beside it, else all its class folders.</summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    public static IReadOnlyList<ImageFolderEntry> EvaluationRows(string dataFolder) =>
+        HasSplit(dataFolder, out string? testSplit)
+            ? ImageFolder.List(dataFolder, new ImageFolderOptions { Split = testSplit })
+            : ImageFolder.List(dataFolder);
+
     /// <summary>Scores an image folder with a saved model.zip (plain ML.NET) and computes the metrics.</summary>
     /// <param name="ml">The ML.NET context.</param>
     /// <param name="modelPath">model.zip written by <see cref="Run"/>, or a classifier pipeline saved from the API (taking ImagePath, outputting a key-typed PredictedLabel).</param>
@@ -234,9 +241,7 @@ public static class ImageFolderFineTuning
     /// <exception cref="InvalidDataException">An image is malformed or over the limits (every such file is named), or the model cannot be loaded.</exception>
     public static ClassificationMetrics Evaluate(MLContext ml, string modelPath, string dataFolder, ImageLimits? limits = null)
     {
-        var rows = HasSplit(dataFolder, out string? testSplit)
-            ? ImageFolder.List(dataFolder, new ImageFolderOptions { Split = testSplit })
-            : ImageFolder.List(dataFolder);
+        var rows = EvaluationRows(dataFolder);
         ImageHeader.CheckAll(rows.Select(r => r.ImagePath), limits);
         var model = LoadModel(ml, modelPath, out _);
         var images = ml.Data.LoadImageRows(rows);

@@ -55,10 +55,25 @@ public class FinetuneCommandTests
                 Assert.True(picture.Height >= 224, $"the picture is {picture.Width}x{picture.Height}: too small to read");
                 Assert.Equal(2 * picture.Height + 8, picture.Width);
             }
+            // fastai's interpretation as files, from the same run.
+            string interpretDir = Path.Combine(outDir, "interpret");
+            var (interpretCode, interpretOutput, interpretError) = CliRunner.Run("interpret", "--model", outDir, "--data", Repo.SampleData, "--top", "4", "--out", interpretDir);
+            Assert.True(interpretCode == 0, interpretError);
+            Assert.Contains("100 images, accuracy", interpretOutput);
+            foreach (string file in new[] { "top-losses.png", "confusion-matrix.png" })
+                using (var png = SkiaSharp.SKBitmap.Decode(Path.Combine(interpretDir, file)))
+                    Assert.True(png.Width > 300, $"{file} is {png.Width} wide");
+            var confused = File.ReadAllLines(Path.Combine(interpretDir, "most-confused.txt"));
+            Assert.Equal("actual\tpredicted\timages", confused[0]);
+            Assert.All(confused.Skip(1), l => Assert.Equal(3, l.Split('\t').Length));
+
             File.Move(Path.Combine(outDir, "weights.safetensors"), Path.Combine(outDir, "weights.moved"));
             var (noWeights, _, noWeightsError) = CliRunner.Run("predict", "--model", Path.Combine(outDir, "model.zip"), "--image", image, "--explain", explanation);
             Assert.Equal(1, noWeights);
             Assert.Contains("weights.safetensors' does not exist", noWeightsError);
+            var (noWeightsInterpret, _, noWeightsInterpretError) = CliRunner.Run("interpret", "--model", outDir, "--data", Repo.SampleData, "--out", interpretDir);
+            Assert.Equal(1, noWeightsInterpret);
+            Assert.Contains("weights.safetensors' does not exist", noWeightsInterpretError);
             File.Move(Path.Combine(outDir, "weights.moved"), Path.Combine(outDir, "weights.safetensors"));
 
             // An existing output directory is never overwritten by accident.

@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.Globalization;
+using ResNet.MLNet.Explain;
+using ResNet.MLNet.Weights;
+using Spectre.Console;
+
+namespace ResNet.MLNet.Cli.Commands;
+
+/// <summary>
+/// <c>resnet-mlnet interpret</c>: fastai's classification interpretation as files — the worst images with their
+/// Grad-CAM, the confusion matrix, and the most confused pairs of classes.
+/// </summary>
+internal static class InterpretCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "A finetune output folder (or its model.zip): its weights.safetensors is the network interpreted.", Required = true };
+        var data = new Option<string>("--data") { Description = "Image folder: its test/ (or val/) split when present, else its class folders.", Required = true };
+        var top = new Option<int>("--top") { Description = "How many of the highest-loss images to show.", DefaultValueFactory = _ => 16 };
+        var output = new Option<string>("--out") { Description = "Folder for top-losses.png, confusion-matrix.png and most-confused.txt.", Required = true };
+        var maxPixels = ImageLimitOption.Create();
+        var command = new Command("interpret", "Show where a fine-tuned network goes wrong: top-losses.png (with Grad-CAM), confusion-matrix.png, most-confused.txt.")
+        {
+            model, data, top, output, maxPixels,
+        };
+        command.SetAction(parse => CliOutput.Guard(parse, () =>
+        {
+            int k = parse.GetValue(top);
+            if (k < 1)
+                return CliOutput.Fail(parse, $"--top must be at least 1; got {k}.");
+            string given = Path.GetFullPath(parse.GetValue(model)!);
+            string run = File.Exists(given) ? Path.GetDirectoryName(given)! : given;
+            string weights = Path.Combine(run, "weights.safetensors");
+            if (!File.Exists(weights))
+                return CliOutput.Fail(parse, $"interpret reads the network from the run's weights.safetensors: '{weights}' does not exist. Give a folder written by finetune (or its model.zip).");
+            var limits = ImageLimitOption.Limits(parse, maxPixels);
+            var rows = ImageFolderFineTuning.EvaluationRows(parse.GetValue(data)!);
+            var setup = ZooModels.Build(null, weights, numClasses: null, WeightsLoadOptions.Exact, parse.InvocationConfiguration.Error);
+            using var network = setup.Model;
+            var interpretation = ClassificationInterpretation.Create(network, setup.Input, rows, limits);
+
+            string outDir = Path.GetFullPath(parse.GetValue(output)!);
+            Directory.CreateDirectory(outDir);
+            var worst = interpretation.TopLosses(k);
+            TopLossesImage.Save(Path.Combine(outDir, "top-losses.png"), worst.Select(image =>
+            {
+                int predicted = interpretation.Classes.ToList().IndexOf(image.Predicted);
+                var (seen, overlay) = ExplanationImage.Render(network, setup.Input, image.ImagePath, limits, predicted);
+                return (ExplanationImage.Enlarge(overlay, Math.Max(1, 160 / Math.Min(seen.Height, seen.Width))), image);
+            }).ToList());
+            ConfusionMatrixImage.Save(Path.Combine(outDir, "confusion-matrix.png"), interpretation.Classes, interpretation.ConfusionMatrix,
+                $"{network.Options.Name}: confusion matrix (accuracy {interpretation.Accuracy:P1}, {interpretation.Images.Count} images)");
+            var confused = interpretation.MostConfused();
+            File.WriteAllLines(Path.Combine(outDir, "most-confused.txt"),
+                ["actual\tpredicted\timages", .. confused.Select(c => $"{c.Actual}\t{c.Predicted}\t{c.Count.ToString(CultureInfo.InvariantCulture)}")]);
+
+            var console = CliOutput.Console(parse);
+            console.MarkupLine($"{interpretation.Images.Count} images, accuracy {interpretation.Accuracy:P1}; most confused:");
+            foreach (var c in confused.Take(5))
+                console.MarkupLine($"  {Markup.Escape(c.Actual)} -> {Markup.Escape(c.Predicted)}: {c.Count}");
+            console.MarkupLine($"Wrote top-losses.png ({worst.Count} images), confusion-matrix.png, most-confused.txt to {Markup.Escape(outDir)}");
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,113 @@
+using ResNet.MLNet.Data;
+using ResNet.MLNet.Models;
+using static TorchSharp.torch;
+
+namespace ResNet.MLNet.Explain;
+
+/// <summary>One scored image of an interpretation.</summary>
+/// <param name="ImagePath">The image file.</param>
+/// <param name="Actual">Its class (from its folder).</param>
+/// <param name="Predicted">The network's most probable class.</param>
+/// <param name="ProbabilityOfActual">The probability the network gives the actual class.</param>
+/// <param name="ProbabilityOfPredicted">The probability of the predicted class.</param>
+/// <param name="Loss">Cross-entropy of the actual class: -ln(<paramref name="ProbabilityOfActual"/>).</param>
+public sealed record InterpretedImage(string ImagePath, string Actual, string Predicted, double ProbabilityOfActual, double ProbabilityOfPredicted, double Loss);
+
+/// <summary>A pair of classes the network confuses: how many images of <paramref name="Actual"/> it calls <paramref name="Predicted"/>.</summary>
+public sealed record ConfusedPair(string Actual, string Predicted, int Count);
+
+/// <summary>
+/// fastai's <c>ClassificationInterpretation</c>: every image of a labelled set scored by a network, sorted by loss,
+/// with the confusion matrix and the most confused pairs of classes.
+/// </summary>
+public sealed class ClassificationInterpretation
+{
+    private ClassificationInterpretation(IReadOnlyList<string> classes, IReadOnlyList<InterpretedImage> images, int[][] confusion)
+    {
+        Classes = classes;
+        Images = images;
+        ConfusionMatrix = confusion;
+    }
+
+    /// <summary>Class names, in the network's class-index order (the order of the matrix).</summary>
+    public IReadOnlyList<string> Classes { get; }
+
+    /// <summary>Every image, the highest loss first (ties: path order).</summary>
+    public IReadOnlyList<InterpretedImage> Images { get; }
+
+    /// <summary>Rows: actual class; columns: predicted class.</summary>
+    public IReadOnlyList<IReadOnlyList<int>> ConfusionMatrix { get; }
+
+    /// <summary>The fraction of images predicted as their actual class.</summary>
+    public double Accuracy => Images.Count == 0 ? 0 : (double)Images.Count(i => i.Actual == i.Predicted) / Images.Count;
+
+    /// <summary>The <paramref name="count"/> images the network got most wrong (highest loss).</summary>
+    public IReadOnlyList<InterpretedImage> TopLosses(int count) => Images.Take(Math.Max(0, count)).ToList();
+
+    /// <summary>Off-diagonal cells with at least <paramref name="minCount"/> images, the largest first.</summary>
+    public IReadOnlyList<ConfusedPair> MostConfused(int minCount = 1) =>
+        Enumerable.Range(0, Classes.Count).SelectMany(a => Enumerable.Range(0, Classes.Count).Where(p => p != a)
+                .Select(p => new ConfusedPair(Classes[a], Classes[p], ConfusionMatrix[a][p])))
+            .Where(c => c.Count >= Math.Max(1, minCount))
+            .OrderByDescending(c => c.Count).ThenBy(c => c.Actual, StringComparer.Ordinal).ThenBy(c => c.Predicted, StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>Scores every row with the network in eval mode, in batches, inside a dispose scope per batch.</summary>
+    /// <param name="model">A classifier network.</param>
+    /// <param name="input">Its input description (size, resizing, normalization) and class names.</param>
+    /// <param name="rows">Labelled images; every label must be one of <paramref name="input"/>'s class names.</param>
+    /// <param name="limits">Limits checked on each image's header before decoding; default <see cref="ImageLimits.Default"/>.</param>
+    /// <param name="batchSize">Images per forward pass. Default 32.</param>
+    /// <exception cref="ArgumentException">The network has no head, the input names no classes (or not one per output), or a label is not a class (named).</exception>
+    /// <exception cref="InvalidDataException">An image cannot be read (named).</exception>
+    public static ClassificationInterpretation Create(ResNetModel model, ImageModelInput input, IReadOnlyList<ImageFolderEntry> rows,
+        ImageLimits? limits = null, int batchSize = 32)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        if (model.NumClasses == 0)
+            throw new ArgumentException("Interpretation needs a classifier: the network has no head (features only).", nameof(model));
+        if (input.ClassNames is not { } classes || classes.Count != model.NumClasses)
+            throw new ArgumentException($"The input description must name the network's {model.NumClasses} classes (ImageModelInput.ClassNames); " +
+                $"it names {input.ClassNames?.Count ?? 0}.", nameof(input));
+        var index = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal);
+        if (rows.FirstOrDefault(r => !index.ContainsKey(r.Label)) is { } stranger)
+            throw new ArgumentException($"'{stranger.ImagePath}' is labelled '{stranger.Label}', which is not one of the network's classes ({string.Join(", ", classes)}).", nameof(rows));
+
+        var confusion = Enumerable.Range(0, classes.Count).Select(_ => new int[classes.Count]).ToArray();
+        var images = new List<InterpretedImage>(rows.Count);
+        bool training = model.training;
+        model.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            foreach (var batch in rows.Chunk(batchSize))
+            {
+                using var scope = NewDisposeScope();
+                var pixels = batch.Select(r => ImagePreprocessing.Load(r.ImagePath, input, limits)).ToList();
+                var first = pixels[0];
+                var x = tensor(pixels.SelectMany(p => p.ToArray()).ToArray(), [pixels.Count, first.Channels, first.Height, first.Width]);
+                var probabilities = model.forward(x).softmax(1).data<float>().ToArray();
+                for (int b = 0; b < batch.Length; b++)
+                {
+                    var row = probabilities.AsSpan(b * classes.Count, classes.Count);
+                    int actual = index[batch[b].Label], predicted = 0;
+                    for (int c = 1; c < row.Length; c++)
+                        if (row[c] > row[predicted])
+                            predicted = c;
+                    confusion[actual][predicted]++;
+                    double p = row[actual];
+                    images.Add(new InterpretedImage(batch[b].ImagePath, classes[actual], classes[predicted], p, row[predicted], -Math.Log(Math.Max(p, 1e-12))));
+                }
+            }
+        }
+        finally
+        {
+            model.train(training);
+        }
+        var sorted = images.OrderByDescending(i => i.Loss).ThenBy(i => i.ImagePath, StringComparer.Ordinal).ToList();
+        return new ClassificationInterpretation(classes, sorted, confusion);
+    }
+}
