@@ -5,11 +5,12 @@ using ResNet.MLNet.Data;
 namespace ResNet.MLNet.Cli.Commands;
 
 /// <summary>
-/// Scores one image with a saved ML.NET classifier (<c>mlContext.Model.Load</c>): the model's input is a row with an
-/// <c>ImagePath</c> text column (and optionally a text <c>Label</c>); it must output <c>PredictedLabel</c> (a key whose
-/// values are the class names, or text) and a <c>Score</c> vector.
+/// A saved ML.NET classifier (<c>mlContext.Model.Load</c>), loaded once and scoring images one at a time: the model's
+/// input is a row with an <c>ImagePath</c> text column (and optionally a text <c>Label</c>); it must output
+/// <c>PredictedLabel</c> (a key whose values are the class names, or text) and a <c>Score</c> vector. Predictions may run
+/// on several threads at once: each builds its own one-row view and cursor, and no prediction engine is shared.
 /// </summary>
-internal static class SavedModelPrediction
+internal sealed class SavedModelPrediction : IDisposable
 {
     public const string ImagePathColumn = "ImagePath";
     public const string LabelColumn = "Label";
@@ -19,45 +20,67 @@ internal static class SavedModelPrediction
     /// <summary>The predicted label, every score, and the top K scores with their class names when the model has them.</summary>
     public sealed record Result(string PredictedLabel, float[] Scores, IReadOnlyList<PredictCommand.Ranked> Top);
 
-    /// <exception cref="FileNotFoundException">The model or the image is missing.</exception>
-    /// <exception cref="InvalidDataException">The model is not an ML.NET model of that shape, or the image cannot be decoded.</exception>
-    public static Result Predict(string modelPath, string imagePath, int k, ImageLimits limits)
-    {
-        string fullModel = Path.GetFullPath(modelPath);
-        if (!File.Exists(modelPath))
-            throw new FileNotFoundException($"Model file '{fullModel}' does not exist.", modelPath);
-        ImageTensor.Load(imagePath, limits); // a missing or undecodable image fails here, with its name, not deep inside ML.NET
+    private readonly MLContext ml = new(seed: 0);
+    private readonly ITransformer model;
 
-        var ml = new MLContext(seed: 0);
-        var model = ImageFolderFineTuning.LoadModel(ml, modelPath, out var inputSchema);
+    /// <exception cref="FileNotFoundException">The model is missing.</exception>
+    /// <exception cref="InvalidDataException">The model is not an ML.NET model taking an ImagePath text column.</exception>
+    public SavedModelPrediction(string modelPath)
+    {
+        ModelPath = Path.GetFullPath(modelPath);
+        if (!File.Exists(modelPath))
+            throw new FileNotFoundException($"Model file '{ModelPath}' does not exist.", modelPath);
+        model = ImageFolderFineTuning.LoadModel(ml, modelPath, out var inputSchema);
         try
         {
-            CheckInput(inputSchema, fullModel);
-            var row = new ImageRow { ImagePath = Path.GetFullPath(imagePath) };
-            var scored = model.Transform(ml.Data.LoadFromEnumerable([row]));
-            var predicted = Output(scored.Schema, PredictedLabelColumn, fullModel);
-            var score = Output(scored.Schema, ScoreColumn, fullModel);
-            if (score.Type is not VectorDataViewType { ItemType: NumberDataViewType n } || n.RawType != typeof(float))
-                throw new InvalidDataException($"'{fullModel}': column '{ScoreColumn}' is {score.Type}; expected a vector of Single.");
-
-            using var cursor = scored.GetRowCursor([predicted, score]);
-            var readLabel = LabelReader(cursor, predicted);
-            var scores = cursor.GetGetter<VBuffer<float>>(score);
-            cursor.MoveNext();
-            string label = readLabel();
-            VBuffer<float> values = default;
-            scores(ref values);
-            float[] dense = values.DenseValues().ToArray();
-            var names = ClassNames(score, predicted, dense.Length);
-            var top = PredictCommand.TopK(dense.Select(v => (double)v).ToArray(), k)
-                .Select(i => new PredictCommand.Ranked(i, names?[i], dense[i])).ToList();
-            return new Result(label, dense, top);
+            CheckInput(inputSchema, ModelPath);
         }
-        finally
+        catch
         {
-            (model as IDisposable)?.Dispose();
+            Dispose();
+            throw;
         }
     }
+
+    /// <summary>The model file, as a full path.</summary>
+    public string ModelPath { get; }
+
+    /// <summary>Scores one image (checked against <paramref name="limits"/> first, so a bad file is named, not failed on deep inside ML.NET).</summary>
+    /// <exception cref="FileNotFoundException">The image is missing.</exception>
+    /// <exception cref="InvalidDataException">The image cannot be decoded, or the model does not output a classifier's columns.</exception>
+    public Result Predict(string imagePath, int k, ImageLimits limits)
+    {
+        ImageTensor.Load(imagePath, limits);
+        var row = new ImageRow { ImagePath = Path.GetFullPath(imagePath) };
+        var scored = model.Transform(ml.Data.LoadFromEnumerable([row]));
+        var predicted = Output(scored.Schema, PredictedLabelColumn, ModelPath);
+        var score = Output(scored.Schema, ScoreColumn, ModelPath);
+        if (score.Type is not VectorDataViewType { ItemType: NumberDataViewType n } || n.RawType != typeof(float))
+            throw new InvalidDataException($"'{ModelPath}': column '{ScoreColumn}' is {score.Type}; expected a vector of Single.");
+
+        using var cursor = scored.GetRowCursor([predicted, score]);
+        var readLabel = LabelReader(cursor, predicted);
+        var scores = cursor.GetGetter<VBuffer<float>>(score);
+        cursor.MoveNext();
+        string label = readLabel();
+        VBuffer<float> values = default;
+        scores(ref values);
+        float[] dense = values.DenseValues().ToArray();
+        var names = ClassNames(score, predicted, dense.Length);
+        var top = PredictCommand.TopK(dense.Select(v => (double)v).ToArray(), k)
+            .Select(i => new PredictCommand.Ranked(i, names?[i], dense[i])).ToList();
+        return new Result(label, dense, top);
+    }
+
+    /// <summary>Loads the model, scores one image, and releases the model.</summary>
+    public static Result Predict(string modelPath, string imagePath, int k, ImageLimits limits)
+    {
+        ImageTensor.Load(imagePath, limits); // a missing or undecodable image fails before the model is loaded
+        using var saved = new SavedModelPrediction(modelPath);
+        return saved.Predict(imagePath, k, limits);
+    }
+
+    public void Dispose() => (model as IDisposable)?.Dispose();
 
     private static void CheckInput(DataViewSchema input, string model)
     {
