@@ -12,5 +12,6 @@ internal static class BenchCommand
         BenchFashionMnistCommand.Create(),
         BenchPretrainedCommand.Create(),
         BenchSoakCommand.Create(),
+        BenchServeCommand.Create(),
     };
 }
