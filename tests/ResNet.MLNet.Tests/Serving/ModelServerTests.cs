@@ -161,6 +161,19 @@ public class ModelServerTests(ServedRun run) : IClassFixture<ServedRun>
     }
 
     [Fact]
+    public void Bench_serve_reports_each_client_count_against_in_process_scoring()
+    {
+        var (code, output, error) = CliRunner.Run("bench", "serve", "--model", run.ModelPath, "--images", Path.Combine(Repo.SampleData, "test", "bag"),
+            "--requests", "6", "--clients", "1,3", "--json");
+        Assert.True(code == 0, error);
+        var figures = JsonDocument.Parse(output).RootElement;
+        Assert.True(figures.GetProperty("direct_per_second").GetDouble() > 0);
+        var levels = figures.GetProperty("levels").EnumerateArray().ToList();
+        Assert.Equal([1, 3], levels.Select(l => l.GetProperty("clients").GetInt32()));
+        Assert.All(levels, l => Assert.True(l.GetProperty("p95_ms").GetDouble() >= l.GetProperty("p50_ms").GetDouble() && l.GetProperty("requests_per_second").GetDouble() > 0));
+    }
+
+    [Fact]
     public async Task A_port_in_use_is_named()
     {
         var (server, client) = await Start(run.ModelPath);
