@@ -22,6 +22,7 @@ public static class CliApp
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(InterpretCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(LrFindCommand.Create());
         root.Subcommands.Add(FeaturizeCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         var config = new InvocationConfiguration { Output = output ?? Console.Out, Error = error ?? Console.Error };

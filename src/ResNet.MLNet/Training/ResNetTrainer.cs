@@ -26,6 +26,33 @@ public static class ResNetTrainer
     /// <exception cref="InvalidDataException">With <see cref="TrainingOptions.Resume"/>: the checkpoint is damaged or belongs to another model.</exception>
     public static TrainingResult Train(ResNetModel model, InMemoryImageDataset train, InMemoryImageDataset? validation, TrainingOptions options)
     {
+        var device = Prepare(model, train, validation, options);
+        using var session = new TrainingSession(model, train, validation, options, device);
+        return session.Run();
+    }
+
+    /// <summary>
+    /// The learning-rate finder (Smith 2015, fastai's <c>lr_find</c>): trains one batch per learning rate, from
+    /// <see cref="LearningRateFinderOptions.StartLearningRate"/> up exponentially, with <paramref name="options"/>'
+    /// optimizer, augmentation and freezing (the first epoch's), until the loss explodes; then puts the weights back.
+    /// Read the suggestion off <see cref="LearningRateFinding.Steepest"/> and set it as <see cref="TrainingOptions.LearningRate"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is invalid, the data does not fit the model, or it holds fewer images than a batch (named).</exception>
+    /// <exception cref="TrainingDivergedException">The loss was not finite from the first step.</exception>
+    public static LearningRateFinding FindLearningRate(ResNetModel model, InMemoryImageDataset train, TrainingOptions options, LearningRateFinderOptions? finder = null)
+    {
+        finder ??= new LearningRateFinderOptions();
+        finder.Validate();
+        var device = Prepare(model, train, null, options);
+        if (train.Count < options.BatchSize)
+            throw new ArgumentException($"The learning-rate finder needs at least one full batch: {train.Count} images, batch size {options.BatchSize}.", nameof(train));
+        using var session = new TrainingSession(model, train, null, options, device);
+        return session.FindLearningRate(finder);
+    }
+
+    /// <summary>Checks the model, data and options fit together; returns the device.</summary>
+    private static Device Prepare(ResNetModel model, InMemoryImageDataset train, InMemoryImageDataset? validation, TrainingOptions options)
+    {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
@@ -47,9 +74,7 @@ public static class ResNetTrainer
             throw new ArgumentException($"{nameof(TrainingOptions.Device)} is '{options.Device}' but CUDA is not available (reference a CUDA libtorch backend).", nameof(TrainingOptions.Device));
 
         OneDnnChannelCheck.Check(model, device, options.MixedPrecisionBFloat16);
-
-        using var session = new TrainingSession(model, train, validation, options, device);
-        return session.Run();
+        return device;
     }
 
     /// <summary>

@@ -106,6 +106,71 @@ internal sealed class TrainingSession : IDisposable
         return new TrainingResult(history.ToArray(), holds, stoppedEarly, cancelled, resumedFrom, checkpointPath);
     }
 
+    /// <summary>
+    /// The learning-rate sweep: one step per learning rate, increasing exponentially, with the parts trainable in the
+    /// first epoch; the weights, buffers and trainable flags are restored afterwards.
+    /// </summary>
+    public LearningRateFinding FindLearningRate(LearningRateFinderOptions finder)
+    {
+        const double beta = 0.98;
+        var rates = new List<double>();
+        var losses = new List<double>();
+        bool diverged = false;
+        using var start = WeightsSnapshot.Of(model);
+        try
+        {
+            parts.SetTrainable(model, parts.TrainableDistance(options, 0));
+            var augmentationRandom = RandomSource.For(options.Seed, 0, stream: 1);
+            int[] order = [];
+            double average = 0, best = double.PositiveInfinity;
+            for (int step = 0; step < finder.Steps; step++)
+            {
+                options.CancellationToken.ThrowIfCancellationRequested();
+                int within = step % stepsPerEpoch;
+                if (within == 0)
+                {
+                    order = Enumerable.Range(0, train.Count).ToArray();
+                    RandomSource.For(options.Seed, step / stepsPerEpoch, stream: 0).Shuffle(order);
+                }
+                int from = within * options.BatchSize;
+                double lr = finder.StartLearningRate * Math.Pow(finder.EndLearningRate / finder.StartLearningRate, (double)step / (finder.Steps - 1));
+                double loss;
+                try
+                {
+                    (loss, _) = Step(order.AsSpan(from, Math.Min(options.BatchSize, train.Count - from)), lr, augmentationRandom, 0, step);
+                }
+                catch (TrainingDivergedException)
+                {
+                    diverged = true;
+                    break;
+                }
+                average = beta * average + (1 - beta) * loss;
+                double smoothed = average / (1 - Math.Pow(beta, step + 1));
+                rates.Add(lr);
+                losses.Add(smoothed);
+                best = Math.Min(best, smoothed);
+                if (step > 0 && smoothed > finder.DivergenceFactor * best)
+                {
+                    diverged = true;
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            start.Restore(model);
+            foreach (var ((_, parameter, _), flag) in parts.Parameters.Zip(requiresGrad))
+            {
+                parameter.grad = null;
+                parameter.requires_grad = flag;
+            }
+            model.eval();
+        }
+        if (rates.Count < 2)
+            throw new TrainingDivergedException(1, rates.Count + 1, double.NaN, null);
+        return LearningRateFinding.From(rates, losses, diverged);
+    }
+
     /// <summary>Runs the steps of one epoch; null when cancelled before its end.</summary>
     private (double Loss, double Accuracy, double LearningRate, double ImagesPerSecond)? TrainEpoch(int epoch)
     {

@@ -91,6 +91,22 @@ public class FinetuneCommandTests
     }
 
     [Fact]
+    public void Lr_find_prints_a_suggestion_and_draws_the_curve()
+    {
+        using var dir = new TempDirectory();
+        string png = Path.Combine(dir.Path, "lr.png");
+        var (code, output, error) = CliRunner.Run("lr-find", "--data", Repo.SampleData, "--arch", "cifar_resnet20", "--image-size", "28", "--steps", "25", "--out", png);
+        Assert.True(code == 0, error + output);
+        Assert.Matches(@"Suggested learning rate: [0-9.E+-]+ \(steepest descent\)", output);
+        using var picture = SkiaSharp.SKBitmap.Decode(png);
+        Assert.True(picture.Width >= 600, $"lr.png is {picture.Width} wide");
+
+        var (tooFew, _, tooFewError) = CliRunner.Run("lr-find", "--data", Repo.SampleData, "--arch", "cifar_resnet20", "--image-size", "28", "--batch-size", "1000", "--out", png);
+        Assert.Equal(1, tooFew);
+        Assert.Contains("at least one full batch", tooFewError);
+    }
+
+    [Fact]
     public void Bad_folders_fail_with_a_clear_message()
     {
         var (code, _, error) = CliRunner.Run("finetune", "--data", "/nonexistent/images", "--out", Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString()));
