@@ -18,10 +18,11 @@ internal static class InterpretCommand
         var data = new Option<string>("--data") { Description = "Image folder: its test/ (or val/) split when present, else its class folders.", Required = true };
         var top = new Option<int>("--top") { Description = "How many of the highest-loss images to show.", DefaultValueFactory = _ => 16 };
         var output = new Option<string>("--out") { Description = "Folder for top-losses.png, confusion-matrix.png and most-confused.txt.", Required = true };
+        var tta = new Option<bool>("--tta") { Description = "Test-time augmentation: average over the ten-crop views (centre, corners, mirrored) instead of the centre crop." };
         var maxPixels = ImageLimitOption.Create();
         var command = new Command("interpret", "Show where a fine-tuned network goes wrong: top-losses.png (with Grad-CAM), confusion-matrix.png, most-confused.txt.")
         {
-            model, data, top, output, maxPixels,
+            model, data, top, output, tta, maxPixels,
         };
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
@@ -37,7 +38,7 @@ internal static class InterpretCommand
             var rows = ImageFolderFineTuning.EvaluationRows(parse.GetValue(data)!);
             var setup = ZooModels.Build(null, weights, numClasses: null, WeightsLoadOptions.Exact, parse.InvocationConfiguration.Error);
             using var network = setup.Model;
-            var interpretation = ClassificationInterpretation.Create(network, setup.Input, rows, limits);
+            var interpretation = ClassificationInterpretation.Create(network, setup.Input, rows, limits, testTimeAugmentation: parse.GetValue(tta));
 
             string outDir = Path.GetFullPath(parse.GetValue(output)!);
             Directory.CreateDirectory(outDir);
@@ -55,7 +56,7 @@ internal static class InterpretCommand
                 ["actual\tpredicted\timages", .. confused.Select(c => $"{c.Actual}\t{c.Predicted}\t{c.Count.ToString(CultureInfo.InvariantCulture)}")]);
 
             var console = CliOutput.Console(parse);
-            console.MarkupLine($"{interpretation.Images.Count} images, accuracy {interpretation.Accuracy:P1}; most confused:");
+            console.MarkupLine($"{interpretation.Images.Count} images, accuracy {interpretation.Accuracy:P1}, log-loss {interpretation.MeanLoss:F3}{(parse.GetValue(tta) ? " with test-time augmentation" : "")}; most confused:");
             foreach (var c in confused.Take(5))
                 console.MarkupLine($"  {Markup.Escape(c.Actual)} -> {Markup.Escape(c.Predicted)}: {c.Count}");
             console.MarkupLine($"Wrote top-losses.png ({worst.Count} images), confusion-matrix.png, most-confused.txt to {Markup.Escape(outDir)}");

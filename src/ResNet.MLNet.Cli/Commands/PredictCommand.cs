@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using ResNet.MLNet.Data;
+using ResNet.MLNet.Explain;
 using ResNet.MLNet.Models;
 using ResNet.MLNet.Weights;
 using Spectre.Console;
@@ -30,10 +31,11 @@ internal static class PredictCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
         var maxPixels = ImageLimitOption.Create();
         var allowNonFinite = new Option<bool>("--allow-nonfinite-weights") { Description = "Load weights holding NaN or infinite values (refused by default)." };
+        var tta = new Option<bool>("--tta") { Description = "With --weights: average the probabilities over the ten-crop views (centre, corners, mirrored)." };
         var explain = new Option<string?>("--explain") { Description = "Also write a PNG of the crop the network saw beside its Grad-CAM heatmap for the top class. With --model, the run's weights.safetensors must be next to model.zip." };
         var command = new Command("predict", "Classify one image with a zoo network and its weights, or with a saved ML.NET model.")
         {
-            arch, weights, model, image, resize, crop, top, labels, mean, std, json, maxPixels, allowNonFinite, explain,
+            arch, weights, model, image, resize, crop, top, labels, mean, std, json, maxPixels, allowNonFinite, explain, tta,
         };
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
@@ -43,7 +45,7 @@ internal static class PredictCommand
                 return CliOutput.Fail(parse, $"--top must be at least 1; got {k}.");
             if (parse.GetValue(model) is { } modelPath)
             {
-                var weightsOnly = new Option[] { arch, weights, resize, crop, labels, mean, std, allowNonFinite }.Where(o => parse.GetResult(o) is { Implicit: false }).ToList();
+                var weightsOnly = new Option[] { arch, weights, resize, crop, labels, mean, std, allowNonFinite, tta }.Where(o => parse.GetResult(o) is { Implicit: false }).ToList();
                 if (weightsOnly.Count > 0)
                     return CliOutput.Fail(parse, $"{string.Join(", ", weightsOnly.Select(o => o.Name))} apply to --arch/--weights, not to --model (the saved model holds its own preprocessing and classes).");
                 var prediction = SavedModelPrediction.Predict(modelPath, imagePath, k, ImageLimitOption.Limits(parse, maxPixels));
@@ -83,7 +85,9 @@ internal static class PredictCommand
             var names = parse.GetValue(labels) is { } labelsPath ? ReadLabels(labelsPath, network.NumClasses)
                 : input.ClassNames?.Count == network.NumClasses ? input.ClassNames : null;
             float[] logits = Forward(network, pixels);
-            var probabilities = Softmax(logits);
+            var probabilities = parse.GetValue(tta)
+                ? ClassificationInterpretation.Probabilities(network, imagePath, input, ImageLimitOption.Limits(parse, maxPixels), testTimeAugmentation: true).Select(p => (double)p).ToArray()
+                : Softmax(logits);
             var ranked = TopK(probabilities, k).Select(i => new Ranked(i, names?[i], probabilities[i])).ToList();
             if (parse.GetValue(explain) is { } explainTo)
                 ExplanationImage.Write(explainTo, network, input, imagePath, ImageLimitOption.Limits(parse, maxPixels), ranked[0].Index);

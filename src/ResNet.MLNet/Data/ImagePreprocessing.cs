@@ -12,12 +12,40 @@ public static class ImagePreprocessing
     /// <exception cref="ArgumentException">The input description is invalid.</exception>
     public static ImageTensor Apply(ImageTensor image, ImageModelInput input)
     {
+        var resized = Resized(image, input);
+        return Finish(resized.CenterCrop(input.ImageSize, input.ImageSize), input);
+    }
+
+    /// <summary>
+    /// The views test-time augmentation averages over, each preprocessed as <see cref="Apply"/> does: torchvision's
+    /// ten-crop (the centre and four corner crops of the resized image, and their mirror images) when the resized image
+    /// is larger than the crop, else the centre crop and its mirror image. The first view is <see cref="Apply"/>'s.
+    /// </summary>
+    /// <exception cref="ArgumentException">The input description is invalid.</exception>
+    public static IReadOnlyList<ImageTensor> TestTimeViews(ImageTensor image, ImageModelInput input)
+    {
+        var resized = Resized(image, input);
+        int size = input.ImageSize;
+        var crops = new List<ImageTensor> { resized.CenterCrop(size, size) };
+        if (resized.Height > size && resized.Width > size)
+        {
+            int bottom = resized.Height - size, right = resized.Width - size;
+            crops.AddRange([resized.Crop(0, 0, size, size), resized.Crop(0, right, size, size), resized.Crop(bottom, 0, size, size), resized.Crop(bottom, right, size, size)]);
+        }
+        return crops.Concat(crops.Select(c => c.FlipHorizontal())).Select(c => Finish(c, input)).ToList();
+    }
+
+    private static ImageTensor Resized(ImageTensor image, ImageModelInput input)
+    {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(input);
         input.Validate();
         int scaled = input.ScaledSize;
-        var resized = input.ResizeMode == ImageResizeMode.Stretch ? image.Resize(scaled, scaled) : image.ResizeShorterSide(scaled);
-        var cropped = resized.CenterCrop(input.ImageSize, input.ImageSize);
+        return input.ResizeMode == ImageResizeMode.Stretch ? image.Resize(scaled, scaled) : image.ResizeShorterSide(scaled);
+    }
+
+    private static ImageTensor Finish(ImageTensor cropped, ImageModelInput input)
+    {
         var image3 = input.Channels == 1 ? cropped.ToGrayscale() : cropped;
         return input.MeanImage is { } meanImage ? image3.Normalize(meanImage, input.Std) : image3.Normalize(input.Mean, input.Std);
     }

@@ -164,6 +164,33 @@ public sealed class ImageTensor
         return new ImageTensor(Channels, height, width, result);
     }
 
+    /// <summary>The <paramref name="height"/> x <paramref name="width"/> region whose top-left pixel is (<paramref name="top"/>, <paramref name="left"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The region does not lie inside the image.</exception>
+    public ImageTensor Crop(int top, int left, int height, int width)
+    {
+        if (top < 0 || left < 0 || height < 1 || width < 1 || top + height > Height || left + width > Width)
+            throw new ArgumentOutOfRangeException(nameof(top), $"The region {width}x{height} at ({left}, {top}) is not inside the {Width}x{Height} image.");
+        var result = new float[Channels * height * width];
+        for (int c = 0; c < Channels; c++)
+            for (int y = 0; y < height; y++)
+                data.AsSpan((c * Height + top + y) * Width + left, width).CopyTo(result.AsSpan((c * height + y) * width));
+        return new ImageTensor(Channels, height, width, result);
+    }
+
+    /// <summary>The mirror image, left and right swapped (torchvision's <c>hflip</c>).</summary>
+    public ImageTensor FlipHorizontal()
+    {
+        var result = new float[data.Length];
+        for (int row = 0; row < Channels * Height; row++)
+        {
+            var source = data.AsSpan(row * Width, Width);
+            var target = result.AsSpan(row * Width, Width);
+            for (int x = 0; x < Width; x++)
+                target[x] = source[Width - 1 - x];
+        }
+        return new ImageTensor(Channels, Height, Width, result);
+    }
+
     /// <summary>One luminance channel (ITU-R 601 weights, as torchvision's <c>rgb_to_grayscale</c>); a one-channel image is returned as a copy.</summary>
     public ImageTensor ToGrayscale()
     {

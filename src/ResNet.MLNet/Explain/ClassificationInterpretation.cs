@@ -41,6 +41,9 @@ public sealed class ClassificationInterpretation
     /// <summary>The fraction of images predicted as their actual class.</summary>
     public double Accuracy => Images.Count == 0 ? 0 : (double)Images.Count(i => i.Actual == i.Predicted) / Images.Count;
 
+    /// <summary>The mean cross-entropy of the actual classes (log-loss).</summary>
+    public double MeanLoss => Images.Count == 0 ? 0 : Images.Average(i => i.Loss);
+
     /// <summary>The <paramref name="count"/> images the network got most wrong (highest loss).</summary>
     public IReadOnlyList<InterpretedImage> TopLosses(int count) => Images.Take(Math.Max(0, count)).ToList();
 
@@ -52,16 +55,52 @@ public sealed class ClassificationInterpretation
             .OrderByDescending(c => c.Count).ThenBy(c => c.Actual, StringComparer.Ordinal).ThenBy(c => c.Predicted, StringComparer.Ordinal)
             .ToList();
 
-    /// <summary>Scores every row with the network in eval mode, in batches, inside a dispose scope per batch.</summary>
+    /// <summary>
+    /// The network's class probabilities for one image (in eval mode, without gradients): of the centre crop, or with
+    /// <paramref name="testTimeAugmentation"/> the mean over <see cref="ImagePreprocessing.TestTimeViews"/>.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The image cannot be read (named).</exception>
+    public static float[] Probabilities(ResNetModel model, string imagePath, ImageModelInput input, ImageLimits? limits = null, int batchSize = 32,
+        bool testTimeAugmentation = false)
+    {
+        var decoded = ImageTensor.Load(imagePath, limits);
+        IReadOnlyList<ImageTensor> views = testTimeAugmentation ? ImagePreprocessing.TestTimeViews(decoded, input) : [ImagePreprocessing.Apply(decoded, input)];
+        var sum = new float[model.NumClasses];
+        bool training = model.training;
+        model.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            foreach (var chunk in views.Chunk(Math.Max(1, batchSize)))
+            {
+                using var scope = NewDisposeScope();
+                var first = chunk[0];
+                var x = tensor(chunk.SelectMany(v => v.ToArray()).ToArray(), [chunk.Length, first.Channels, first.Height, first.Width]);
+                var p = model.forward(x).softmax(1).sum(dim: 0).data<float>().ToArray();
+                for (int c = 0; c < sum.Length; c++)
+                    sum[c] += p[c];
+            }
+        }
+        finally
+        {
+            model.train(training);
+        }
+        for (int c = 0; c < sum.Length; c++)
+            sum[c] /= views.Count;
+        return sum;
+    }
+
+    /// <summary>Scores every row with the network (see <see cref="Probabilities"/>).</summary>
     /// <param name="model">A classifier network.</param>
     /// <param name="input">Its input description (size, resizing, normalization) and class names.</param>
     /// <param name="rows">Labelled images; every label must be one of <paramref name="input"/>'s class names.</param>
     /// <param name="limits">Limits checked on each image's header before decoding; default <see cref="ImageLimits.Default"/>.</param>
-    /// <param name="batchSize">Images per forward pass. Default 32.</param>
+    /// <param name="batchSize">Images (views, with test-time augmentation) per forward pass. Default 32.</param>
+    /// <param name="testTimeAugmentation">Average the probabilities over <see cref="ImagePreprocessing.TestTimeViews"/> instead of the centre crop alone.</param>
     /// <exception cref="ArgumentException">The network has no head, the input names no classes (or not one per output), or a label is not a class (named).</exception>
     /// <exception cref="InvalidDataException">An image cannot be read (named).</exception>
     public static ClassificationInterpretation Create(ResNetModel model, ImageModelInput input, IReadOnlyList<ImageFolderEntry> rows,
-        ImageLimits? limits = null, int batchSize = 32)
+        ImageLimits? limits = null, int batchSize = 32, bool testTimeAugmentation = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(input);
@@ -78,34 +117,16 @@ public sealed class ClassificationInterpretation
 
         var confusion = Enumerable.Range(0, classes.Count).Select(_ => new int[classes.Count]).ToArray();
         var images = new List<InterpretedImage>(rows.Count);
-        bool training = model.training;
-        model.eval();
-        try
+        foreach (var row in rows)
         {
-            using var noGrad = no_grad();
-            foreach (var batch in rows.Chunk(batchSize))
-            {
-                using var scope = NewDisposeScope();
-                var pixels = batch.Select(r => ImagePreprocessing.Load(r.ImagePath, input, limits)).ToList();
-                var first = pixels[0];
-                var x = tensor(pixels.SelectMany(p => p.ToArray()).ToArray(), [pixels.Count, first.Channels, first.Height, first.Width]);
-                var probabilities = model.forward(x).softmax(1).data<float>().ToArray();
-                for (int b = 0; b < batch.Length; b++)
-                {
-                    var row = probabilities.AsSpan(b * classes.Count, classes.Count);
-                    int actual = index[batch[b].Label], predicted = 0;
-                    for (int c = 1; c < row.Length; c++)
-                        if (row[c] > row[predicted])
-                            predicted = c;
-                    confusion[actual][predicted]++;
-                    double p = row[actual];
-                    images.Add(new InterpretedImage(batch[b].ImagePath, classes[actual], classes[predicted], p, row[predicted], -Math.Log(Math.Max(p, 1e-12))));
-                }
-            }
-        }
-        finally
-        {
-            model.train(training);
+            var probabilities = Probabilities(model, row.ImagePath, input, limits, batchSize, testTimeAugmentation);
+            int actual = index[row.Label], predicted = 0;
+            for (int c = 1; c < probabilities.Length; c++)
+                if (probabilities[c] > probabilities[predicted])
+                    predicted = c;
+            confusion[actual][predicted]++;
+            double p = probabilities[actual];
+            images.Add(new InterpretedImage(row.ImagePath, classes[actual], classes[predicted], p, probabilities[predicted], -Math.Log(Math.Max(p, 1e-12))));
         }
         var sorted = images.OrderByDescending(i => i.Loss).ThenBy(i => i.ImagePath, StringComparer.Ordinal).ToList();
         return new ClassificationInterpretation(classes, sorted, confusion);

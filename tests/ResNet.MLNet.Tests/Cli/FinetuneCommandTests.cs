@@ -45,6 +45,14 @@ public class FinetuneCommandTests
             Assert.Equal(saved.GetProperty("predicted_label").GetString(), top.GetProperty("label").GetString());
             Assert.Equal(saved.GetProperty("top")[0].GetProperty("score").GetDouble(), top.GetProperty("probability").GetDouble(), tolerance: 1e-3);
 
+            // Test-time augmentation with the weights; refused with --model, whose preprocessing is its own.
+            var (ttaCode, ttaJson, ttaError) = CliRunner.Run("predict", "--weights", Path.Combine(outDir, "weights.safetensors"), "--image", image, "--tta", "--json");
+            Assert.True(ttaCode == 0, ttaError);
+            Assert.Equal(5, JsonDocument.Parse(ttaJson).RootElement.GetProperty("top").GetArrayLength());
+            var (ttaModel, _, ttaModelError) = CliRunner.Run("predict", "--model", Path.Combine(outDir, "model.zip"), "--image", image, "--tta");
+            Assert.Equal(1, ttaModel);
+            Assert.Contains("--tta", ttaModelError);
+
             // Grad-CAM of the saved model's prediction, from the run's weights next to model.zip: the crop beside its overlay.
             string explanation = Path.Combine(outDir, "explain", "bag.png");
             var (explainCode, explainJson, explainError) = CliRunner.Run("predict", "--model", Path.Combine(outDir, "model.zip"), "--image", image, "--explain", explanation, "--json");

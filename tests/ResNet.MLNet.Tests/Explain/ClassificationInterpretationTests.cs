@@ -44,6 +44,48 @@ public class ClassificationInterpretationTests
     }
 
     [Fact]
+    public void Test_time_augmentation_averages_the_probabilities_of_every_view()
+    {
+        using var model = Network();
+        var input = Input with { ResizeSize = 36 };
+        string image = Rows[0].ImagePath;
+        var averaged = ClassificationInterpretation.Probabilities(model, image, input, batchSize: 3, testTimeAugmentation: true);
+
+        var views = ImagePreprocessing.TestTimeViews(ImageTensor.Load(image), input);
+        Assert.Equal(10, views.Count);
+        var expected = new double[Classes.Length];
+        foreach (var view in views)
+        {
+            var single = ClassificationInterpretationProbe.Softmax(model, view);
+            for (int c = 0; c < expected.Length; c++)
+                expected[c] += single[c] / views.Count;
+        }
+        for (int c = 0; c < expected.Length; c++)
+            Assert.Equal(expected[c], averaged[c], 1e-5);
+        Assert.Equal(1.0, averaged.Sum(), 1e-4);
+        var plain = ClassificationInterpretation.Probabilities(model, image, input);
+        Assert.Equal(ClassificationInterpretationProbe.Softmax(model, views[0]), plain.Select(p => (double)p).ToArray(), new ToleranceComparer(1e-5));
+    }
+
+    private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;
+
+        public int GetHashCode(double obj) => 0;
+    }
+
+    private static class ClassificationInterpretationProbe
+    {
+        public static double[] Softmax(ResNetModel model, ImageTensor view)
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            model.eval();
+            return model.forward(tensor(view.ToArray(), [1, view.Channels, view.Height, view.Width])).softmax(1).data<float>().Select(v => (double)v).ToArray();
+        }
+    }
+
+    [Fact]
     public void Most_confused_pairs_come_largest_first()
     {
         using var model = Network();
