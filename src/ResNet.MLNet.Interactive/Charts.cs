@@ -6,6 +6,9 @@ using OxyPlot;
 using OxyPlot.Axes;
 using OxyPlot.Legends;
 using OxyPlot.Series;
+using ResNet.MLNet.Data;
+using ResNet.MLNet.Explain;
+using ResNet.MLNet.Models;
 using ResNet.MLNet.Training;
 
 namespace ResNet.MLNet.Interactive;
@@ -161,13 +164,7 @@ public static partial class Charts
         ArgumentNullException.ThrowIfNull(maps);
         ArgumentOutOfRangeException.ThrowIfLessThan(columns, 1);
         const int label = 16, gap = 6, heading = 24;
-        columns = Math.Min(columns, Math.Max(maps.Count, 1));
-        int rows = (maps.Count + columns - 1) / columns;
-        int width = columns * (cellSize + gap) + gap, height = heading + rows * (cellSize + label + gap) + gap;
-        var svg = new StringBuilder();
-        svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"{Font}\">");
-        svg.Append(CultureInfo.InvariantCulture, $"<rect width=\"{width}\" height=\"{height}\" fill=\"white\"/>");
-        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{gap}\" y=\"17\" font-size=\"14\" font-weight=\"bold\">{WebUtility.HtmlEncode(title)}</text>");
+        var (svg, width, height) = Grid(maps.Count, ref columns, cellSize, cellSize + label, gap, heading, title);
         var viridis = OxyPalettes.Viridis(256);
         for (int i = 0; i < maps.Count; i++)
         {
@@ -183,6 +180,70 @@ public static partial class Charts
         }
         svg.Append("</svg>");
         return new SvgImage(svg.ToString(), width, height, title);
+    }
+
+    /// <summary>
+    /// fastai's <c>plot_top_losses</c>: the <paramref name="count"/> highest-loss images of an interpretation, each under
+    /// the Grad-CAM heatmap of its prediction, captioned with the actual class, the prediction and its probability, and the loss.
+    /// </summary>
+    /// <param name="interpretation">The scored images.</param>
+    /// <param name="model">The network that scored them (explained with <see cref="GradCam.Explain"/>).</param>
+    /// <param name="input">Its input description.</param>
+    /// <param name="count">How many images.</param>
+    /// <param name="columns">Images per row.</param>
+    /// <param name="cellSize">Width of each picture in pixels.</param>
+    public static SvgImage TopLosses(ClassificationInterpretation interpretation, ResNetModel model, ImageModelInput input, int count = 9, int columns = 3, int cellSize = 160)
+    {
+        ArgumentNullException.ThrowIfNull(interpretation);
+        ArgumentOutOfRangeException.ThrowIfLessThan(columns, 1);
+        const int caption = 36, gap = 10, heading = 24;
+        var worst = interpretation.TopLosses(count);
+        var (svg, width, height) = Grid(worst.Count, ref columns, cellSize, cellSize + caption, gap, heading,
+            "top losses: actual / predicted (probability), Grad-CAM of the prediction");
+        for (int i = 0; i < worst.Count; i++)
+        {
+            var image = worst[i];
+            int predicted = interpretation.Classes.ToList().IndexOf(image.Predicted);
+            var overlay = GradCam.Explain(model, ImageTensor.Load(image.ImagePath), input, predicted).Overlay;
+            int x = gap + i % columns * (cellSize + gap), y = heading + i / columns * (cellSize + caption + gap);
+            string png = Convert.ToBase64String(Png.Encode(overlay.Width, overlay.Height, RgbBytes(overlay)));
+            svg.Append(CultureInfo.InvariantCulture,
+                $"<image x=\"{x}\" y=\"{y}\" width=\"{cellSize}\" height=\"{cellSize * overlay.Height / overlay.Width}\" preserveAspectRatio=\"none\" href=\"data:image/png;base64,{png}\"/>");
+            string colour = image.Actual == image.Predicted ? "black" : "#c62828";
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x}\" y=\"{y + cellSize + 14}\" font-size=\"11\" fill=\"{colour}\">{WebUtility.HtmlEncode($"{image.Actual} / {image.Predicted} ({image.ProbabilityOfPredicted:P0})")}</text>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x}\" y=\"{y + cellSize + 28}\" font-size=\"11\">{WebUtility.HtmlEncode($"loss {image.Loss:F2}")}</text>");
+        }
+        svg.Append("</svg>");
+        return new SvgImage(svg.ToString(), width, height, $"top {worst.Count} losses");
+    }
+
+    /// <summary>
+    /// The opening of a grid picture of <paramref name="count"/> cells (<paramref name="columns"/> per row, fewer when
+    /// there are fewer cells): the svg element, a white background and the bold title.
+    /// </summary>
+    private static (StringBuilder Svg, int Width, int Height) Grid(int count, ref int columns, int cellWidth, int cellHeight, int gap, int heading, string title)
+    {
+        columns = Math.Min(columns, Math.Max(count, 1));
+        int rows = (count + columns - 1) / columns;
+        // At least as wide as the title (about 8.5 pixels per character of bold 14-pixel text).
+        int width = Math.Max(columns * (cellWidth + gap) + gap, 2 * gap + (int)(8.5 * title.Length)), height = heading + rows * (cellHeight + gap) + gap;
+        var svg = new StringBuilder();
+        svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"{Font}\">");
+        svg.Append(CultureInfo.InvariantCulture, $"<rect width=\"{width}\" height=\"{height}\" fill=\"white\"/>");
+        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{gap}\" y=\"17\" font-size=\"14\" font-weight=\"bold\">{WebUtility.HtmlEncode(title)}</text>");
+        return (svg, width, height);
+    }
+
+    /// <summary>An image in [0, 1] (grey or RGB, planar) as interleaved RGB bytes.</summary>
+    private static byte[] RgbBytes(ImageTensor image)
+    {
+        int plane = image.Height * image.Width;
+        var data = image.Data;
+        var rgb = new byte[plane * 3];
+        for (int i = 0; i < plane; i++)
+            for (int c = 0; c < 3; c++)
+                rgb[i * 3 + c] = (byte)Math.Round(Math.Clamp(data[(image.Channels == 1 ? 0 : c) * plane + i], 0f, 1f) * 255);
+        return rgb;
     }
 
     /// <summary>The chart's title, or "chart".</summary>

@@ -31,15 +31,8 @@ internal static class ExplanationImage
 
     private static (ImageTensor Seen, ImageTensor Overlay, GradCamResult Cam) Explain(ResNetModel network, ImageModelInput input, string imagePath, ImageLimits limits, int? classIndex)
     {
-        var decoded = ImageTensor.Load(imagePath, limits);
-        var cam = GradCam.Compute(network, ImagePreprocessing.Apply(decoded, input), classIndex);
-        var seen = ImagePreprocessing.Apply(decoded, input with
-        {
-            Mean = Enumerable.Repeat(0f, input.Mean.Count).ToArray(),
-            Std = Enumerable.Repeat(1f, input.Std.Count).ToArray(),
-            MeanImage = null,
-        });
-        return (seen, GradCam.Overlay(seen, cam), cam);
+        var picture = GradCam.Explain(network, ImageTensor.Load(imagePath, limits), input, classIndex);
+        return (picture.Seen, picture.Overlay, picture.Cam);
     }
 
     /// <summary>The image scaled up by an integer factor (bilinear), or itself when the factor is 1.</summary>

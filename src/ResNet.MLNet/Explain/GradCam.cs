@@ -15,6 +15,12 @@ namespace ResNet.MLNet.Explain;
 /// <param name="Width">Columns of the heatmap (the network input's width).</param>
 public sealed record GradCamResult(int ClassIndex, IReadOnlyList<float> Probabilities, int Stage, float[] Heatmap, int Height, int Width);
 
+/// <summary>An explained image: the crop the network saw, the same crop under its heatmap, and the explanation.</summary>
+/// <param name="Seen">The network's crop before normalization, in [0, 1].</param>
+/// <param name="Overlay">RGB in [0, 1]: the crop with the heatmap blended over it.</param>
+/// <param name="Cam">The explanation.</param>
+public sealed record GradCamPicture(ImageTensor Seen, ImageTensor Overlay, GradCamResult Cam);
+
 /// <summary>
 /// Grad-CAM (Selvaraju et al., 2017): the activations of a stage, weighted per channel by the spatial mean of the
 /// class score's gradient, summed over channels and rectified, then upsampled bilinearly to the input and scaled to
@@ -82,6 +88,28 @@ public static class GradCam
                 parameters[i].requires_grad = trainable[i];
             model.train(training);
         }
+    }
+
+    /// <summary>
+    /// Explains one decoded image end to end: preprocesses it as <paramref name="input"/> says, computes Grad-CAM, and
+    /// returns the crop the network saw (before normalization, in [0, 1]) with the heatmap blended over it.
+    /// </summary>
+    /// <param name="model">A network of the zoo with a classifier head.</param>
+    /// <param name="image">The decoded image (RGB in [0, 1], as <see cref="ImageTensor.Load"/> gives it).</param>
+    /// <param name="input">The network's input description (resize, crop, normalization).</param>
+    /// <param name="classIndex">The class to explain; default the most probable one.</param>
+    public static GradCamPicture Explain(ResNetModel model, ImageTensor image, ImageModelInput input, int? classIndex = null)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(input);
+        var cam = Compute(model, ImagePreprocessing.Apply(image, input), classIndex);
+        var seen = ImagePreprocessing.Apply(image, input with
+        {
+            Mean = Enumerable.Repeat(0f, input.Mean.Count).ToArray(),
+            Std = Enumerable.Repeat(1f, input.Std.Count).ToArray(),
+            MeanImage = null,
+        });
+        return new GradCamPicture(seen, Overlay(seen, cam), cam);
     }
 
     /// <summary>

@@ -13,9 +13,10 @@ public class NotebookFormatTests
     public static TheoryData<string> Notebooks => NotebookFiles.Names;
 
     [Fact]
-    public void The_five_notebooks_are_there() =>
+    public void The_six_notebooks_are_there() =>
         Assert.Equal(
-            ["01-featurize-and-linear-probe", "02-finetune-resnet34-vs-resnet50", "03-residual-vs-plain", "04-inside-the-network", "05-bring-pretrained-weights"],
+            ["01-featurize-and-linear-probe", "02-finetune-resnet34-vs-resnet50", "03-residual-vs-plain", "04-inside-the-network", "05-bring-pretrained-weights",
+             "06-interpret-and-explain"],
             Notebooks.Select((object[] row) => (string)row[0]).ToArray());
 
     [Theory]
