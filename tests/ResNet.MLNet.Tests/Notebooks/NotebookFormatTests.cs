@@ -21,6 +21,23 @@ public class NotebookFormatTests
 
     [Theory]
     [MemberData(nameof(Notebooks))]
+    public void Stored_outputs_show_no_machine_paths_or_compiler_type_names(string name)
+    {
+        // What notebooks/clean_outputs.py removes after a run in an editor.
+        string json = File.ReadAllText(Path.Combine(NotebookFiles.Folder, name + ".ipynb"));
+        var outputs = System.Text.Json.Nodes.JsonNode.Parse(json)!["cells"]!.AsArray()
+            .SelectMany(c => c!["outputs"]?.AsArray() ?? []).Select(o => o!.ToJsonString()).ToList();
+        var absolute = new System.Text.RegularExpressions.Regex(@"(?<![\w.])/(work|home|tmp|root|Users|mnt)/");
+        Assert.All(outputs, o =>
+        {
+            Assert.False(absolute.IsMatch(o), $"{name}: a stored output names a path of the machine that ran it (run notebooks/clean_outputs.py): {absolute.Match(o).Value}");
+            Assert.DoesNotContain("f__AnonymousType", o);
+            Assert.DoesNotContain("Iterator<", o);
+        });
+    }
+
+    [Theory]
+    [MemberData(nameof(Notebooks))]
     public void Is_a_polyglot_CSharp_notebook(string name)
     {
         var notebook = NotebookFiles.Load(name);
