@@ -1,5 +1,6 @@
 using System.Reflection;
 using Microsoft.ML.Runtime;
+using ResNet.MLNet.Training;
 
 namespace ResNet.MLNet;
 
@@ -27,6 +28,34 @@ internal static class MLContextEnvironment
             return;
         using var channel = environment.Register(component).Start(component);
         channel.Warning(MessageSensitivity.None, message);
+    }
+
+    /// <summary>
+    /// Training progress for the MLContext's log: one information line per completed epoch (loss, accuracy,
+    /// validation, learning rate, time), as ML.NET's trainers report theirs, passed on to <paramref name="inner"/> too.
+    /// Returns <paramref name="inner"/> itself when the catalog has no MLContext behind it.
+    /// </summary>
+    public static IProgress<TrainingProgress>? LogEpochs(object catalog, string component, IProgress<TrainingProgress>? inner)
+    {
+        if (Find(catalog, depth: 0) is not { } environment)
+            return inner;
+        var host = environment.Register(component);
+        return new EpochLog(host, component, inner);
+    }
+
+    /// <summary>Reports synchronously on the training thread: every step to the caller's progress, each epoch to the log.</summary>
+    private sealed class EpochLog(IHost host, string component, IProgress<TrainingProgress>? inner) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            inner?.Report(value);
+            if (value.Event != TrainingEvent.EpochCompleted || value.EpochMetrics is not { } m)
+                return;
+            using var channel = host.Start(component);
+            string held = m.ValidationAccuracy is { } va ? $", validation loss {m.ValidationLoss:F4} accuracy {va:F4}" : "";
+            channel.Info(MessageSensitivity.None, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"epoch {m.Epoch}/{value.TotalEpochs}: loss {m.TrainLoss:F4} accuracy {m.TrainAccuracy:F4}{held}, learning rate {m.LearningRate:G3}, {m.Seconds:F1} s, {m.ImagesPerSecond:F0} images/s"));
+        }
     }
 
     private static IHostEnvironment? Find(object owner, int depth)

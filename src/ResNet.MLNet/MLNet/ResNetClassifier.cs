@@ -74,7 +74,9 @@ public sealed class ResNetClassifierTrainer : IEstimator<ResNetClassifierTransfo
             var (train, validation) = SplitValidation(ml, data, modelInput, classes, seed);
             try
             {
-                var result = ResNetTrainer.Train(setup.Model, train, validation, CopyWith(training, seed, modelInput));
+                var copy = CopyWith(training, seed, modelInput);
+                copy.Progress = MLContextEnvironment.LogEpochs(catalog, Component, training.Progress);
+                var result = ResNetTrainer.Train(setup.Model, train, validation, copy);
                 return new ResNetClassifierTransformer(ml.Transforms, options, input, setup, modelInput, classes, result);
             }
             finally

@@ -70,6 +70,31 @@ public class ResNetClassifierTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Epochs_are_reported_on_the_MLContext_log_and_to_the_callers_progress()
+    {
+        var (ml, train, _, prepare) = SampleData(every: 4);
+        var logged = new List<string>();
+        ml.Log += (_, e) => { lock (logged) logged.Add(e.Message); };
+        var steps = new List<TrainingProgress>();
+        var options = Tiny(epochs: 2);
+        options.Training.Progress = new SynchronousProgress(steps.Add);
+        using var classifier = ml.MulticlassClassification.Trainers.ResNetClassifier(options).Fit(prepare.Transform(train));
+
+        var epochs = logged.Where(m => m.Contains("epoch ", StringComparison.Ordinal) && m.Contains("images/s", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, epochs.Count);
+        Assert.Contains("epoch 1/2: loss", epochs[0]);
+        Assert.Contains("epoch 2/2: loss", epochs[1]);
+        Assert.Contains(logged, m => m.Contains("random initialization", StringComparison.Ordinal)); // the warning, same channel
+        Assert.Equal(2, steps.Count(p => p.Event == TrainingEvent.EpochCompleted));
+        Assert.Contains(steps, p => p.Event == TrainingEvent.StepCompleted);
+    }
+
+    private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+
+    [Fact]
     public void Same_seed_same_model_and_string_labels_work()
     {
         var (ml, train, test, prepare) = SampleData(every: 4);
