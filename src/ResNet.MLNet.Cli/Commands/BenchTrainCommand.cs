@@ -15,7 +15,7 @@ namespace ResNet.MLNet.Cli.Commands;
 /// </summary>
 internal static class BenchTrainCommand
 {
-    /// <summary>The Python interpreter of Debian's python3-torch (DESIGN.md §6).</summary>
+    /// <summary>The Python interpreter of Debian's python3-torch (see README, "Tests and fixtures").</summary>
     private const string Python = "/usr/bin/python3";
 
     public static Command Create()

@@ -13,7 +13,7 @@ internal static class Layers
 
     /// <summary>
     /// A 1x1 convolution. With stride 2 it subsamples first and convolves with stride 1: the same function, and the
-    /// same <c>weight</c> key, but it avoids oneDNN's crash in the strided 1x1 backward (DESIGN.md §3).
+    /// same <c>weight</c> key, but it avoids oneDNN's crash in the strided 1x1 backward (README, "Platform notes": oneDNN on AVX-512 CPUs).
     /// </summary>
     public static Module<Tensor, Tensor> Conv1x1(int inPlanes, int outPlanes, int stride = 1) =>
         stride == 1

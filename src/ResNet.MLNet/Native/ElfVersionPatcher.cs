@@ -9,7 +9,7 @@ namespace ResNet.MLNet.Native
 {
     /// <summary>
     /// Marks symbol-version requirements of an ELF shared library as weak, so that the dynamic loader accepts
-    /// the library on systems whose libstdc++ lacks that version (DESIGN.md §2: TorchSharp 0.107 asks for
+    /// the library on systems whose libstdc++ lacks that version (README, "Platform notes": TorchSharp 0.107 asks for
     /// <c>GLIBCXX_3.4.32</c> for one marker symbol it never calls).
     /// </summary>
     internal static class ElfVersionPatcher

@@ -5,7 +5,7 @@ namespace ResNet.MLNet.Tests.Models;
 
 /// <summary>
 /// A full forward, backward and optimizer step through every bottleneck depth. On this CPU, oneDNN dies with SIGFPE
-/// in the input gradient of a strided 1x1 convolution with 512+ input channels (DESIGN.md §3), which would take the
+/// in the input gradient of a strided 1x1 convolution with 512+ input channels (README, "Platform notes": oneDNN on AVX-512 CPUs), which would take the
 /// test host down; these tests prove the shortcut formulation avoids it.
 /// </summary>
 public class TrainingStepTests

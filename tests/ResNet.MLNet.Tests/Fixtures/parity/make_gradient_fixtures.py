@@ -98,6 +98,6 @@ def gray_resnet18():
 if __name__ == "__main__":
     torch.set_num_threads(2)
     write("resnet18_gray28", gray_resnet18, (8, 1, 28, 28), 10)
-    # Bottlenecks and the strided 1x1 downsample (which the toolkit runs subsampled, DESIGN.md section 3).
+    # Bottlenecks and the strided 1x1 downsample (which the toolkit runs subsampled; README, "Platform notes").
     write("resnet50", torchvision.models.resnet50, (4, 3, 64, 64), 1000)
     write("cifar_resnet20", lambda: CifarResNet(3), (4, 3, 32, 32), 10)
