@@ -18,9 +18,6 @@ namespace ResNet.MLNet.Tests.Docs;
 /// </summary>
 public class ReadmeCodeTests
 {
-    private const string ImplicitUsings = "global using System; global using System.Collections.Generic; global using System.IO; global using System.Linq; " +
-                                          "global using System.Net.Http; global using System.Threading; global using System.Threading.Tasks;";
-
     public sealed record Block(int Line, string Code, string? CompileOnly, IReadOnlyList<string> Needs)
     {
         public override string ToString() => $"README.md:{Line}";
@@ -69,7 +66,7 @@ public class ReadmeCodeTests
     {
         var parse = new CSharpParseOptions(LanguageVersion.Latest);
         var compilation = CSharpCompilation.Create($"readme_{block.Line}",
-            [CSharpSyntaxTree.ParseText(block.Code, parse, path: $"README.md:{block.Line}"), CSharpSyntaxTree.ParseText(ImplicitUsings, parse)],
+            [CSharpSyntaxTree.ParseText(block.Code, parse, path: $"README.md:{block.Line}"), CSharpSyntaxTree.ParseText(NotebookRunner.SdkImplicitUsings, parse)],
             NotebookRunner.FrameworkAssemblies().Concat(PackageAssemblies()).Distinct().Select(p => MetadataReference.CreateFromFile(p)),
             new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable));
         using var image = new MemoryStream();

@@ -86,13 +86,11 @@ public class NotebookFormatTests
         var notebook = NotebookFiles.Load(name);
         // What `dotnet run app.cs` compiles: the #: directives are the SDK's, the implicit usings are those of Microsoft.NET.Sdk.
         string app = string.Join('\n', NotebookApp.Generate(notebook).Split('\n').Select(l => l.StartsWith("#:", StringComparison.Ordinal) ? "" : l));
-        const string implicitUsings = "global using System; global using System.Collections.Generic; global using System.IO; global using System.Linq; " +
-                                      "global using System.Net.Http; global using System.Threading; global using System.Threading.Tasks;";
         var parse = new CSharpParseOptions(LanguageVersion.Latest);
         var packages = notebook.CodeCells.SelectMany(c => NotebookDirectives.Split(c.Source).Packages)
             .SelectMany(p => PackageAssemblies.ForTestAssembly.Resolve(p.Name, p.Version));
         var compilation = CSharpCompilation.Create(name.Replace('-', '_'),
-            [CSharpSyntaxTree.ParseText(app, parse, path: name + ".cs"), CSharpSyntaxTree.ParseText(implicitUsings, parse)],
+            [CSharpSyntaxTree.ParseText(app, parse, path: name + ".cs"), CSharpSyntaxTree.ParseText(NotebookRunner.SdkImplicitUsings, parse)],
             NotebookRunner.FrameworkAssemblies().Concat(packages).Distinct().Select(p => MetadataReference.CreateFromFile(p)),
             new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable));
         var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();

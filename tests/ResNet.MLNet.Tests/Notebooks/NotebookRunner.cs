@@ -128,6 +128,10 @@ internal static class NotebookRunner
         string.Join("\n", globals.TakeOutputs().Where(o => o.Json["output_type"]?.GetValue<string>() == "stream")
             .SelectMany(o => o.Json["text"]!.AsArray().Select(l => l!.GetValue<string>().TrimEnd('\n'))).TakeLast(20));
 
+    /// <summary>The global usings Microsoft.NET.Sdk adds to a console project (ImplicitUsings), for compiling code as a user's program.</summary>
+    internal const string SdkImplicitUsings = "global using System; global using System.Collections.Generic; global using System.IO; global using System.Linq; " +
+                                              "global using System.Net.Http; global using System.Threading; global using System.Threading.Tasks;";
+
     /// <summary>The shared framework's assemblies (the trusted platform assemblies from the runtime's folder).</summary>
     internal static IEnumerable<string> FrameworkAssemblies()
     {
