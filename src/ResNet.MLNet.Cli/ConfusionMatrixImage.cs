@@ -64,10 +64,7 @@ internal static class ConfusionMatrixImage
         canvas.Restore();
         canvas.DrawText("cells: images; shade: share of the true class", left, height - 14, SKTextAlign.Left, font, ink);
 
-        using var image = surface.Snapshot();
-        using var png = image.Encode(SKEncodedImageFormat.Png, 100);
-        using var file = File.Create(path);
-        png.SaveTo(file);
+        SkiaPictures.SavePng(surface, path);
     }
 
     /// <summary>White (0) to a deep blue (1).</summary>

@@ -74,9 +74,6 @@ internal static class LearningRatePlot
         Mark(finding.Steepest, steep, $"steepest descent: {finding.Steepest:G2} (suggested)", 0);
         Mark(finding.MinimumOver10 * 10, minimum, $"minimum: {finding.MinimumOver10 * 10:G2} (a tenth of it: {finding.MinimumOver10:G2})", 18);
 
-        using var image = surface.Snapshot();
-        using var png = image.Encode(SKEncodedImageFormat.Png, 100);
-        using var file = File.Create(path);
-        png.SaveTo(file);
+        SkiaPictures.SavePng(surface, path);
     }
 }

@@ -33,7 +33,7 @@ internal static class TopLossesImage
         {
             var (overlay, image) = tiles[i];
             float x = Pad + i % columns * cellWidth, y = 36 + i / columns * cellHeight;
-            using (var bitmap = ToBitmap(overlay))
+            using (var bitmap = SkiaPictures.ToBitmap(overlay))
                 canvas.DrawBitmap(bitmap, x, y);
             float line = y + overlay.Height + 16;
             canvas.DrawText(Fit($"actual: {image.Actual}", font, cellWidth - Pad), x, line, SKTextAlign.Left, font, ink);
@@ -41,10 +41,7 @@ internal static class TopLossesImage
                 image.Predicted == image.Actual ? ink : wrong);
             canvas.DrawText($"loss {image.Loss:F2}  (p actual {image.ProbabilityOfActual:P1})", x, line + 32, SKTextAlign.Left, font, ink);
         }
-        using var snapshot = surface.Snapshot();
-        using var png = snapshot.Encode(SKEncodedImageFormat.Png, 100);
-        using var file = File.Create(path);
-        png.SaveTo(file);
+        SkiaPictures.SavePng(surface, path);
     }
 
     /// <summary>Shortens <paramref name="text"/> with an ellipsis to fit <paramref name="width"/> pixels.</summary>
@@ -55,21 +52,5 @@ internal static class TopLossesImage
         while (text.Length > 1 && font.MeasureText(text + "…") > width)
             text = text[..^1];
         return text + "…";
-    }
-
-    private static SKBitmap ToBitmap(ImageTensor image)
-    {
-        var bitmap = new SKBitmap(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
-        var data = image.Data;
-        int plane = image.Height * image.Width;
-        static byte Byte(float v) => (byte)Math.Round(Math.Clamp(v, 0f, 1f) * 255);
-        for (int y = 0; y < image.Height; y++)
-            for (int x = 0; x < image.Width; x++)
-            {
-                int i = y * image.Width + x;
-                float r = data[i], g = data[(image.Channels == 1 ? 0 : 1) * plane + i], b = data[(image.Channels == 1 ? 0 : 2) * plane + i];
-                bitmap.SetPixel(x, y, new SKColor(Byte(r), Byte(g), Byte(b)));
-            }
-        return bitmap;
     }
 }

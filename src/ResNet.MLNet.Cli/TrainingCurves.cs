@@ -31,10 +31,7 @@ internal static class TrainingCurves
             Pick(e => e.TrainLoss, e => e.ValidationLoss!.Value));
         Panel(canvas, new SKRect(Width / 2f, 0, Width, Height), $"{title}: accuracy", "accuracy (%)", history,
             Pick(e => 100 * e.TrainAccuracy, e => 100 * e.ValidationAccuracy!.Value));
-        using var image = surface.Snapshot();
-        using var png = image.Encode(SKEncodedImageFormat.Png, 100);
-        using var file = File.Create(path);
-        png.SaveTo(file);
+        SkiaPictures.SavePng(surface, path);
     }
 
     private sealed record Series(double[] Values, string Label, SKColor Color);

@@ -206,7 +206,7 @@ public static partial class Charts
             int predicted = interpretation.Classes.ToList().IndexOf(image.Predicted);
             var overlay = GradCam.Explain(model, ImageTensor.Load(image.ImagePath), input, predicted).Overlay;
             int x = gap + i % columns * (cellSize + gap), y = heading + i / columns * (cellSize + caption + gap);
-            string png = Convert.ToBase64String(Png.Encode(overlay.Width, overlay.Height, RgbBytes(overlay)));
+            string png = Convert.ToBase64String(Png.Encode(overlay.Width, overlay.Height, overlay.ToRgbBytes()));
             svg.Append(CultureInfo.InvariantCulture,
                 $"<image x=\"{x}\" y=\"{y}\" width=\"{cellSize}\" height=\"{cellSize * overlay.Height / overlay.Width}\" preserveAspectRatio=\"none\" href=\"data:image/png;base64,{png}\"/>");
             string colour = image.Actual == image.Predicted ? "black" : "#c62828";
@@ -232,18 +232,6 @@ public static partial class Charts
         svg.Append(CultureInfo.InvariantCulture, $"<rect width=\"{width}\" height=\"{height}\" fill=\"white\"/>");
         svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{gap}\" y=\"17\" font-size=\"14\" font-weight=\"bold\">{WebUtility.HtmlEncode(title)}</text>");
         return (svg, width, height);
-    }
-
-    /// <summary>An image in [0, 1] (grey or RGB, planar) as interleaved RGB bytes.</summary>
-    private static byte[] RgbBytes(ImageTensor image)
-    {
-        int plane = image.Height * image.Width;
-        var data = image.Data;
-        var rgb = new byte[plane * 3];
-        for (int i = 0; i < plane; i++)
-            for (int c = 0; c < 3; c++)
-                rgb[i * 3 + c] = (byte)Math.Round(Math.Clamp(data[(image.Channels == 1 ? 0 : c) * plane + i], 0f, 1f) * 255);
-        return rgb;
     }
 
     /// <summary>The chart's title, or "chart".</summary>

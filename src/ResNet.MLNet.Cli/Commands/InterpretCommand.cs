@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using ResNet.MLNet.Data;
 using ResNet.MLNet.Explain;
 using ResNet.MLNet.Weights;
 using Spectre.Console;
@@ -29,9 +30,7 @@ internal static class InterpretCommand
             int k = parse.GetValue(top);
             if (k < 1)
                 return CliOutput.Fail(parse, $"--top must be at least 1; got {k}.");
-            string given = Path.GetFullPath(parse.GetValue(model)!);
-            string run = File.Exists(given) ? Path.GetDirectoryName(given)! : given;
-            string weights = Path.Combine(run, "weights.safetensors");
+            string weights = ZooModels.RunWeights(parse.GetValue(model)!);
             if (!File.Exists(weights))
                 return CliOutput.Fail(parse, $"interpret reads the network from the run's weights.safetensors: '{weights}' does not exist. Give a folder written by finetune (or its model.zip).");
             var limits = ImageLimitOption.Limits(parse, maxPixels);
@@ -45,9 +44,8 @@ internal static class InterpretCommand
             var worst = interpretation.TopLosses(k);
             TopLossesImage.Save(Path.Combine(outDir, "top-losses.png"), worst.Select(image =>
             {
-                int predicted = interpretation.Classes.ToList().IndexOf(image.Predicted);
-                var (seen, overlay) = ExplanationImage.Render(network, setup.Input, image.ImagePath, limits, predicted);
-                return (ExplanationImage.Enlarge(overlay, Math.Max(1, 160 / Math.Min(seen.Height, seen.Width))), image);
+                var overlay = GradCam.Explain(network, ImageTensor.Load(image.ImagePath, limits), setup.Input, ZooModels.ClassIndex(setup.Input, image.Predicted)).Overlay;
+                return (ExplanationImage.Enlarge(overlay, 160 / Math.Min(overlay.Height, overlay.Width)), image);
             }).ToList());
             ConfusionMatrixImage.Save(Path.Combine(outDir, "confusion-matrix.png"), interpretation.Classes, interpretation.ConfusionMatrix,
                 $"{network.Options.Name}: confusion matrix (accuracy {interpretation.Accuracy:P1}, {interpretation.Images.Count} images)");

@@ -52,14 +52,14 @@ internal static class PredictCommand
                 string? explained = null;
                 if (parse.GetValue(explain) is { } explainPath)
                 {
-                    string runWeights = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelPath))!, "weights.safetensors");
+                    string runWeights = ZooModels.RunWeights(modelPath);
                     if (!File.Exists(runWeights))
                         return CliOutput.Fail(parse, $"--explain needs the network's weights, which finetune writes next to model.zip: '{runWeights}' does not exist. " +
                             "Use predict --weights WEIGHTS --explain with the weights the model was trained from.");
                     var run = ZooModels.Build(null, runWeights, numClasses: null, WeightsLoadOptions.Exact, parse.InvocationConfiguration.Error);
                     using var runNetwork = run.Model;
-                    int index = run.Input.ClassNames?.ToList().IndexOf(prediction.PredictedLabel) is int named and >= 0 ? named : prediction.Top[0].Index;
-                    ExplanationImage.Write(explainPath, runNetwork, run.Input, imagePath, ImageLimitOption.Limits(parse, maxPixels), index);
+                    ExplanationImage.Write(explainPath, runNetwork, run.Input, ImageTensor.Load(imagePath, ImageLimitOption.Limits(parse, maxPixels)),
+                        ZooModels.ClassIndex(run.Input, prediction.PredictedLabel) ?? prediction.Top[0].Index);
                     explained = explainPath;
                 }
                 return Print(parse, parse.GetValue(json), imagePath, Path.GetFileName(modelPath), prediction.Top, prediction.PredictedLabel, prediction.Scores, explained);
@@ -81,16 +81,17 @@ internal static class PredictCommand
                 Mean = ParseTriple(parse.GetValue(mean), "--mean") ?? setup.Input.Mean,
                 Std = ParseTriple(parse.GetValue(std), "--std") ?? setup.Input.Std,
             };
-            var pixels = ImagePreprocessing.Load(imagePath, input, ImageLimitOption.Limits(parse, maxPixels));
+            input.Validate();
+            var decoded = ImageTensor.Load(imagePath, ImageLimitOption.Limits(parse, maxPixels)); // decoded once for logits, TTA and Grad-CAM
             var names = parse.GetValue(labels) is { } labelsPath ? ReadLabels(labelsPath, network.NumClasses)
                 : input.ClassNames?.Count == network.NumClasses ? input.ClassNames : null;
-            float[] logits = Forward(network, pixels);
+            float[] logits = Forward(network, ImagePreprocessing.Apply(decoded, input));
             var probabilities = parse.GetValue(tta)
-                ? ClassificationInterpretation.Probabilities(network, imagePath, input, ImageLimitOption.Limits(parse, maxPixels), testTimeAugmentation: true).Select(p => (double)p).ToArray()
+                ? ClassificationInterpretation.Probabilities(network, decoded, input, testTimeAugmentation: true).Select(p => (double)p).ToArray()
                 : Softmax(logits);
             var ranked = TopK(probabilities, k).Select(i => new Ranked(i, names?[i], probabilities[i])).ToList();
             if (parse.GetValue(explain) is { } explainTo)
-                ExplanationImage.Write(explainTo, network, input, imagePath, ImageLimitOption.Limits(parse, maxPixels), ranked[0].Index);
+                ExplanationImage.Write(explainTo, network, input, decoded, ranked[0].Index);
             return Print(parse, parse.GetValue(json), imagePath, $"{network.Options.Name} ({setup.Weights!.DisplayName})", ranked, null, logits, parse.GetValue(explain));
         }));
         return command;

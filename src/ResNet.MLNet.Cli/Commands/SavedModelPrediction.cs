@@ -75,7 +75,6 @@ internal sealed class SavedModelPrediction : IDisposable
     /// <summary>Loads the model, scores one image, and releases the model.</summary>
     public static Result Predict(string modelPath, string imagePath, int k, ImageLimits limits)
     {
-        ImageTensor.Load(imagePath, limits); // a missing or undecodable image fails before the model is loaded
         using var saved = new SavedModelPrediction(modelPath);
         return saved.Predict(imagePath, k, limits);
     }

@@ -26,6 +26,20 @@ internal static class ZooModels
             DefaultInput, loadOptions, Resolve(progress));
     }
 
+    /// <summary>
+    /// The weights a finetune run wrote beside its model: <c>weights.safetensors</c> in the folder of
+    /// <paramref name="modelOrRunFolder"/> (model.zip or the run folder itself). The path is returned whether or not it exists.
+    /// </summary>
+    public static string RunWeights(string modelOrRunFolder)
+    {
+        string full = Path.GetFullPath(modelOrRunFolder);
+        return Path.Combine(File.Exists(full) ? Path.GetDirectoryName(full)! : full, "weights.safetensors");
+    }
+
+    /// <summary>The index of class <paramref name="label"/> in the input's class names; null when it names none or is not among them.</summary>
+    public static int? ClassIndex(ImageModelInput input, string label) =>
+        input.ClassNames?.ToList().IndexOf(label) is int i and >= 0 ? i : null;
+
     /// <summary>Download settings for commands: progress (percent) on <paramref name="progress"/> when a registry file is fetched.</summary>
     public static WeightsResolveOptions Resolve(TextWriter? progress) => new() { Progress = progress is null ? null : new DownloadReporter(progress) };
 

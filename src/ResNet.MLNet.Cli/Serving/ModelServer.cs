@@ -220,7 +220,7 @@ internal sealed class ModelServer : IAsyncDisposable
 
         public static Explainer? Find(string modelPath, TextWriter log)
         {
-            string weights = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelPath))!, "weights.safetensors");
+            string weights = ZooModels.RunWeights(modelPath);
             if (!File.Exists(weights))
             {
                 log.WriteLine($"note: no weights.safetensors next to the model: predictions only, no explanations.");
@@ -232,18 +232,9 @@ internal sealed class ModelServer : IAsyncDisposable
         /// <summary>The crop beside its Grad-CAM overlay for the predicted class, as base64 PNG.</summary>
         public string HeatmapPng(string imagePath, ImageLimits limits, string predictedLabel)
         {
-            int? index = Input.ClassNames?.ToList().IndexOf(predictedLabel) is int i and >= 0 ? i : null;
-            string png = Path.ChangeExtension(imagePath, ".png");
-            try
-            {
-                lock (gate) // TorchSharp modules are not safe for concurrent forward/backward passes
-                    ExplanationImage.Write(png, setup.Model, Input, imagePath, limits, index);
-                return Convert.ToBase64String(File.ReadAllBytes(png));
-            }
-            finally
-            {
-                File.Delete(png);
-            }
+            var decoded = ImageTensor.Load(imagePath, limits);
+            lock (gate) // TorchSharp modules are not safe for concurrent forward/backward passes
+                return Convert.ToBase64String(ExplanationImage.Png(setup.Model, Input, decoded, ZooModels.ClassIndex(Input, predictedLabel)));
         }
 
         public void Dispose() => setup.Model.Dispose();

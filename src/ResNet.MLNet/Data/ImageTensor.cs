@@ -177,6 +177,20 @@ public sealed class ImageTensor
         return new ImageTensor(Channels, height, width, result);
     }
 
+    /// <summary>
+    /// The image as interleaved 8-bit RGB (row by row, 3 bytes a pixel), values in [0, 1] scaled to 0..255 and clamped;
+    /// a grey image repeats its channel. For writing pictures.
+    /// </summary>
+    public byte[] ToRgbBytes()
+    {
+        int plane = Height * Width;
+        var rgb = new byte[plane * 3];
+        for (int i = 0; i < plane; i++)
+            for (int c = 0; c < 3; c++)
+                rgb[i * 3 + c] = (byte)Math.Round(Math.Clamp(data[(Channels == 1 ? 0 : c) * plane + i], 0f, 1f) * 255);
+        return rgb;
+    }
+
     /// <summary>The mirror image, left and right swapped (torchvision's <c>hflip</c>).</summary>
     public ImageTensor FlipHorizontal()
     {

@@ -56,16 +56,23 @@ public sealed class ClassificationInterpretation
             .ToList();
 
     /// <summary>
-    /// The network's class probabilities for one image (in eval mode, without gradients): of the centre crop, or with
-    /// <paramref name="testTimeAugmentation"/> the mean over <see cref="ImagePreprocessing.TestTimeViews"/>.
+    /// The network's class probabilities for one decoded image (in eval mode, without gradients): of the centre crop,
+    /// or with <paramref name="testTimeAugmentation"/> the mean over <see cref="ImagePreprocessing.TestTimeViews"/>.
     /// </summary>
-    /// <exception cref="InvalidDataException">The image cannot be read (named).</exception>
-    public static float[] Probabilities(ResNetModel model, string imagePath, ImageModelInput input, ImageLimits? limits = null, int batchSize = 32,
-        bool testTimeAugmentation = false)
+    public static float[] Probabilities(ResNetModel model, ImageTensor image, ImageModelInput input, int batchSize = 32, bool testTimeAugmentation = false) =>
+        Score(model, [Views(image, input, testTimeAugmentation)], batchSize)[0];
+
+    private static IReadOnlyList<ImageTensor> Views(ImageTensor image, ImageModelInput input, bool testTimeAugmentation) =>
+        testTimeAugmentation ? ImagePreprocessing.TestTimeViews(image, input) : [ImagePreprocessing.Apply(image, input)];
+
+    /// <summary>
+    /// The mean softmax over each image's views, the views of all images forwarded together in batches of
+    /// <paramref name="batchSize"/>, one dispose scope per batch; the model's training mode is restored afterwards.
+    /// </summary>
+    private static float[][] Score(ResNetModel model, IReadOnlyList<IReadOnlyList<ImageTensor>> viewsPerImage, int batchSize)
     {
-        var decoded = ImageTensor.Load(imagePath, limits);
-        IReadOnlyList<ImageTensor> views = testTimeAugmentation ? ImagePreprocessing.TestTimeViews(decoded, input) : [ImagePreprocessing.Apply(decoded, input)];
-        var sum = new float[model.NumClasses];
+        var sums = viewsPerImage.Select(_ => new float[model.NumClasses]).ToArray();
+        var views = viewsPerImage.SelectMany((v, image) => v.Select(view => (Image: image, View: view))).ToList();
         bool training = model.training;
         model.eval();
         try
@@ -74,23 +81,25 @@ public sealed class ClassificationInterpretation
             foreach (var chunk in views.Chunk(Math.Max(1, batchSize)))
             {
                 using var scope = NewDisposeScope();
-                var first = chunk[0];
-                var x = tensor(chunk.SelectMany(v => v.ToArray()).ToArray(), [chunk.Length, first.Channels, first.Height, first.Width]);
-                var p = model.forward(x).softmax(1).sum(dim: 0).data<float>().ToArray();
-                for (int c = 0; c < sum.Length; c++)
-                    sum[c] += p[c];
+                var first = chunk[0].View;
+                var x = tensor(chunk.SelectMany(v => v.View.ToArray()).ToArray(), [chunk.Length, first.Channels, first.Height, first.Width]);
+                var p = model.forward(x).softmax(1).data<float>().ToArray();
+                for (int b = 0; b < chunk.Length; b++)
+                    for (int c = 0; c < model.NumClasses; c++)
+                        sums[chunk[b].Image][c] += p[b * model.NumClasses + c];
             }
         }
         finally
         {
             model.train(training);
         }
-        for (int c = 0; c < sum.Length; c++)
-            sum[c] /= views.Count;
-        return sum;
+        for (int i = 0; i < sums.Length; i++)
+            for (int c = 0; c < sums[i].Length; c++)
+                sums[i][c] /= viewsPerImage[i].Count;
+        return sums;
     }
 
-    /// <summary>Scores every row with the network (see <see cref="Probabilities"/>).</summary>
+    /// <summary>Scores every row with the network (see <see cref="Probabilities"/>), the views of a batch of rows forwarded together.</summary>
     /// <param name="model">A classifier network.</param>
     /// <param name="input">Its input description (size, resizing, normalization) and class names.</param>
     /// <param name="rows">Labelled images; every label must be one of <paramref name="input"/>'s class names.</param>
@@ -117,16 +126,18 @@ public sealed class ClassificationInterpretation
 
         var confusion = Enumerable.Range(0, classes.Count).Select(_ => new int[classes.Count]).ToArray();
         var images = new List<InterpretedImage>(rows.Count);
-        foreach (var row in rows)
+        // Images are decoded a batch at a time, so memory does not grow with the number of rows.
+        foreach (var chunk in rows.Chunk(Math.Max(1, batchSize)))
         {
-            var probabilities = Probabilities(model, row.ImagePath, input, limits, batchSize, testTimeAugmentation);
-            int actual = index[row.Label], predicted = 0;
-            for (int c = 1; c < probabilities.Length; c++)
-                if (probabilities[c] > probabilities[predicted])
-                    predicted = c;
-            confusion[actual][predicted]++;
-            double p = probabilities[actual];
-            images.Add(new InterpretedImage(row.ImagePath, classes[actual], classes[predicted], p, probabilities[predicted], -Math.Log(Math.Max(p, 1e-12))));
+            var scored = Score(model, chunk.Select(r => Views(ImageTensor.Load(r.ImagePath, limits), input, testTimeAugmentation)).ToList(), batchSize);
+            for (int r = 0; r < chunk.Length; r++)
+            {
+                var probabilities = scored[r];
+                int actual = index[chunk[r].Label], predicted = Array.IndexOf(probabilities, probabilities.Max());
+                confusion[actual][predicted]++;
+                double p = probabilities[actual];
+                images.Add(new InterpretedImage(chunk[r].ImagePath, classes[actual], classes[predicted], p, probabilities[predicted], -Math.Log(Math.Max(p, 1e-12))));
+            }
         }
         var sorted = images.OrderByDescending(i => i.Loss).ThenBy(i => i.ImagePath, StringComparer.Ordinal).ToList();
         return new ClassificationInterpretation(classes, sorted, confusion);

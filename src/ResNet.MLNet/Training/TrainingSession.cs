@@ -93,12 +93,7 @@ internal sealed class TrainingSession : IDisposable
         }
         finally
         {
-            foreach (var ((_, parameter, _), flag) in parts.Parameters.Zip(requiresGrad))
-            {
-                parameter.grad = null;
-                parameter.requires_grad = flag;
-            }
-            model.eval();
+            RestoreTrainable();
         }
         if (options.EarlyStopping is not null && best is not null)
             best.Restore(model);
@@ -159,16 +154,22 @@ internal sealed class TrainingSession : IDisposable
         finally
         {
             start.Restore(model);
-            foreach (var ((_, parameter, _), flag) in parts.Parameters.Zip(requiresGrad))
-            {
-                parameter.grad = null;
-                parameter.requires_grad = flag;
-            }
-            model.eval();
+            RestoreTrainable();
         }
         if (rates.Count < 2)
             throw new TrainingDivergedException(1, rates.Count + 1, double.NaN, null);
         return LearningRateFinding.From(rates, losses, diverged);
+    }
+
+    /// <summary>After training: every parameter's trainable flag as it was, no gradients kept, the network in eval mode.</summary>
+    private void RestoreTrainable()
+    {
+        foreach (var ((_, parameter, _), flag) in parts.Parameters.Zip(requiresGrad))
+        {
+            parameter.grad = null;
+            parameter.requires_grad = flag;
+        }
+        model.eval();
     }
 
     /// <summary>Runs the steps of one epoch; null when cancelled before its end.</summary>

@@ -49,7 +49,7 @@ public class ClassificationInterpretationTests
         using var model = Network();
         var input = Input with { ResizeSize = 36 };
         string image = Rows[0].ImagePath;
-        var averaged = ClassificationInterpretation.Probabilities(model, image, input, batchSize: 3, testTimeAugmentation: true);
+        var averaged = ClassificationInterpretation.Probabilities(model, ImageTensor.Load(image), input, batchSize: 3, testTimeAugmentation: true);
 
         var views = ImagePreprocessing.TestTimeViews(ImageTensor.Load(image), input);
         Assert.Equal(10, views.Count);
@@ -63,7 +63,7 @@ public class ClassificationInterpretationTests
         for (int c = 0; c < expected.Length; c++)
             Assert.Equal(expected[c], averaged[c], 1e-5);
         Assert.Equal(1.0, averaged.Sum(), 1e-4);
-        var plain = ClassificationInterpretation.Probabilities(model, image, input);
+        var plain = ClassificationInterpretation.Probabilities(model, ImageTensor.Load(image), input);
         Assert.Equal(ClassificationInterpretationProbe.Softmax(model, views[0]), plain.Select(p => (double)p).ToArray(), new ToleranceComparer(1e-5));
     }
 
