@@ -10,11 +10,11 @@ public static class ImagePreprocessing
 {
     /// <summary>Resizes, crops, converts and normalizes an RGB image in [0, 1].</summary>
     /// <exception cref="ArgumentException">The input description is invalid.</exception>
-    public static ImageTensor Apply(ImageTensor image, ImageModelInput input)
-    {
-        var resized = Resized(image, input);
-        return Finish(resized.CenterCrop(input.ImageSize, input.ImageSize), input);
-    }
+    public static ImageTensor Apply(ImageTensor image, ImageModelInput input) => Finish(Cropped(image, input), input);
+
+    /// <summary>The resize and centre crop of <see cref="Apply"/>, before channels and normalization.</summary>
+    internal static ImageTensor Cropped(ImageTensor image, ImageModelInput input) =>
+        Resized(image, input).CenterCrop(input.ImageSize, input.ImageSize);
 
     /// <summary>
     /// The views test-time augmentation averages over, each preprocessed as <see cref="Apply"/> does: torchvision's
@@ -44,7 +44,8 @@ public static class ImagePreprocessing
         return input.ResizeMode == ImageResizeMode.Stretch ? image.Resize(scaled, scaled) : image.ResizeShorterSide(scaled);
     }
 
-    private static ImageTensor Finish(ImageTensor cropped, ImageModelInput input)
+    /// <summary>The last steps of <see cref="Apply"/>: grayscale for a one-channel network, then normalization.</summary>
+    internal static ImageTensor Finish(ImageTensor cropped, ImageModelInput input)
     {
         var image3 = input.Channels == 1 ? cropped.ToGrayscale() : cropped;
         return input.MeanImage is { } meanImage ? image3.Normalize(meanImage, input.Std) : image3.Normalize(input.Mean, input.Std);

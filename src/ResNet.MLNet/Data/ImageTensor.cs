@@ -205,6 +205,30 @@ public sealed class ImageTensor
         return new ImageTensor(Channels, Height, Width, result);
     }
 
+    /// <summary>
+    /// torchvision's <c>ColorJitter</c> with the factors drawn: <c>adjust_brightness</c>, <c>adjust_contrast</c> (blend with the
+    /// mean grey level of the image), then <c>adjust_saturation</c> (blend with each pixel's grey level; none for one
+    /// channel), each clamped to [0, 1].
+    /// </summary>
+    internal ImageTensor AdjustColors(float brightness, float contrast, float saturation)
+    {
+        var result = new float[data.Length];
+        for (int i = 0; i < data.Length; i++)
+            result[i] = Math.Clamp(data[i] * brightness, 0f, 1f);
+        var adjusted = new ImageTensor(Channels, Height, Width, result);
+        float mean = Channels == 3 ? adjusted.ToGrayscale().data.Average() : result.Average();
+        for (int i = 0; i < result.Length; i++)
+            result[i] = Math.Clamp(contrast * result[i] + (1 - contrast) * mean, 0f, 1f);
+        if (Channels == 3)
+        {
+            var gray = adjusted.ToGrayscale().data;
+            int plane = Height * Width;
+            for (int i = 0; i < result.Length; i++)
+                result[i] = Math.Clamp(saturation * result[i] + (1 - saturation) * gray[i % plane], 0f, 1f);
+        }
+        return adjusted;
+    }
+
     /// <summary>One luminance channel (ITU-R 601 weights, as torchvision's <c>rgb_to_grayscale</c>); a one-channel image is returned as a copy.</summary>
     public ImageTensor ToGrayscale()
     {

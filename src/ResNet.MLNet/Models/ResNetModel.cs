@@ -150,6 +150,9 @@ public sealed partial class ResNetModel : Module<Tensor, Tensor>
         return (fc is null ? pooled : fc.call(pooled)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The classifier alone on pooled embeddings from <see cref="ForwardEmbedding"/>; with no head, the embeddings.</summary>
+    internal Tensor ForwardClassifier(Tensor embeddings) => fc is null ? embeddings.alias() : fc.call(embeddings);
+
     /// <summary>Logits (N, <see cref="NumClasses"/>), or the embedding when the network has no head.</summary>
     public override Tensor forward(Tensor x)
     {

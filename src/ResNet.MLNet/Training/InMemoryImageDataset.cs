@@ -8,10 +8,9 @@ namespace ResNet.MLNet.Training;
 /// Labeled images decoded into memory: one uint8 tensor (N x C x H x W, every image at the same stored size, on the CPU)
 /// and labels 0..K-1. Training resizes, augments and normalizes per batch, so images are kept small and unnormalized.
 /// </summary>
-public sealed class InMemoryImageDataset : IDisposable
+public sealed class InMemoryImageDataset : ImageDataset
 {
     private readonly Tensor images;
-    private readonly long[] labels;
 
     /// <summary>Wraps decoded images; the dataset takes ownership of <paramref name="imagesUInt8"/> and disposes it.</summary>
     /// <param name="imagesUInt8">uint8 pixels, N x C x H x W (C = 1 or 3), on the CPU.</param>
@@ -19,27 +18,17 @@ public sealed class InMemoryImageDataset : IDisposable
     /// <param name="classNames">The class names, by class index.</param>
     /// <exception cref="ArgumentException">The tensor is not 4-D uint8, the counts differ, a label is out of range, or there are no classes.</exception>
     public InMemoryImageDataset(Tensor imagesUInt8, long[] labels, IReadOnlyList<string> classNames)
+        : base(labels, classNames)
     {
         ArgumentNullException.ThrowIfNull(imagesUInt8);
-        ArgumentNullException.ThrowIfNull(labels);
-        ArgumentNullException.ThrowIfNull(classNames);
         if (imagesUInt8.dtype != ScalarType.Byte || imagesUInt8.dim() != 4)
             throw new ArgumentException($"Images must be a 4-D uint8 tensor (N x C x H x W); got {imagesUInt8.dtype} [{string.Join(", ", imagesUInt8.shape)}].", nameof(imagesUInt8));
         if (imagesUInt8.shape[0] != labels.Length)
             throw new ArgumentException($"There are {imagesUInt8.shape[0]} images but {labels.Length} labels.", nameof(labels));
-        if (classNames.Count == 0)
-            throw new ArgumentException("At least one class name is needed.", nameof(classNames));
-        for (int i = 0; i < labels.Length; i++)
-        {
-            if (labels[i] < 0 || labels[i] >= classNames.Count)
-                throw new ArgumentException($"Label {labels[i]} of image {i} is outside [0, {classNames.Count}) ({classNames.Count} classes).", nameof(labels));
-        }
         images = imagesUInt8.device_type == DeviceType.CPU ? imagesUInt8 : imagesUInt8.cpu();
         if (!ReferenceEquals(images, imagesUInt8))
             imagesUInt8.Dispose();
         images.DetachFromDisposeScope();
-        this.labels = labels.ToArray();
-        ClassNames = classNames.ToArray();
     }
 
     /// <summary>
@@ -59,32 +48,11 @@ public sealed class InMemoryImageDataset : IDisposable
         return new InMemoryImageDataset(tensor, labels, classNames);
     }
 
-    /// <summary>Number of images.</summary>
-    public int Count => labels.Length;
-
-    /// <summary>Number of classes (the length of <see cref="ClassNames"/>), whether or not each has images here.</summary>
-    public int NumClasses => ClassNames.Count;
-
-    /// <summary>The class names, by class index.</summary>
-    public IReadOnlyList<string> ClassNames { get; }
-
-    /// <summary>The label of every image.</summary>
-    public IReadOnlyList<long> Labels => labels;
-
     /// <summary>The labels of images [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>).</summary>
-    internal long[] LabelRange(int start, int count) => labels.AsSpan(start, count).ToArray();
-
-    /// <summary>The labels of the images at <paramref name="indices"/>.</summary>
-    internal long[] LabelsAt(ReadOnlySpan<int> indices)
-    {
-        var result = new long[indices.Length];
-        for (int i = 0; i < indices.Length; i++)
-            result[i] = labels[indices[i]];
-        return result;
-    }
+    internal long[] LabelRange(int start, int count) => LabelsAt(Enumerable.Range(start, count).ToArray());
 
     /// <summary>Channels of the stored images (1 or 3).</summary>
-    public int Channels => (int)images.shape[1];
+    public override int Channels => (int)images.shape[1];
 
     /// <summary>Stored height in pixels.</summary>
     public int Height => (int)images.shape[2];
@@ -96,17 +64,12 @@ public sealed class InMemoryImageDataset : IDisposable
     public Tensor Images => images;
 
     /// <summary>A new dataset holding copies of the images at <paramref name="indices"/>, in that order.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">An index is outside [0, <see cref="Count"/>).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An index is outside [0, <see cref="ImageDataset.Count"/>).</exception>
     public InMemoryImageDataset Subset(IReadOnlyList<int> indices)
     {
-        ArgumentNullException.ThrowIfNull(indices);
-        foreach (int i in indices)
-        {
-            if (i < 0 || i >= Count)
-                throw new ArgumentOutOfRangeException(nameof(indices), i, $"Index {i} is outside the dataset's {Count} images.");
-        }
+        CheckIndices(indices);
         using var index = tensor(indices.Select(i => (long)i).ToArray(), ScalarType.Int64);
-        return new InMemoryImageDataset(images.index_select(0, index), indices.Select(i => labels[i]).ToArray(), ClassNames);
+        return new InMemoryImageDataset(images.index_select(0, index), LabelsAt(indices.ToArray()), ClassNames);
     }
 
     /// <summary>
@@ -118,28 +81,10 @@ public sealed class InMemoryImageDataset : IDisposable
     /// <exception cref="ArgumentException">A class has fewer than two images; the message names it.</exception>
     public (InMemoryImageDataset Train, InMemoryImageDataset Validation) SplitStratified(double validationFraction, long seed)
     {
-        if (!(validationFraction > 0 && validationFraction < 1))
-            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "The validation fraction must be strictly between 0 and 1.");
-        var random = new RandomSource(seed);
-        var train = new List<int>();
-        var validation = new List<int>();
-        for (int c = 0; c < NumClasses; c++)
-        {
-            int[] members = Enumerable.Range(0, Count).Where(i => labels[i] == c).ToArray();
-            if (members.Length < 2)
-                throw new ArgumentException(
-                    $"Class '{ClassNames[c]}' has {members.Length} image{(members.Length == 1 ? "" : "s")}; a stratified split needs at least 2 per class (one for training, one for validation).",
-                    nameof(validationFraction));
-            random.Shuffle(members);
-            int take = Math.Clamp((int)Math.Round(members.Length * validationFraction), 1, members.Length - 1);
-            validation.AddRange(members.Take(take));
-            train.AddRange(members.Skip(take));
-        }
-        train.Sort();
-        validation.Sort();
+        var (train, validation) = StratifiedIndices(validationFraction, seed);
         return (Subset(train), Subset(validation));
     }
 
     /// <summary>Frees the image tensor.</summary>
-    public void Dispose() => images.Dispose();
+    protected override void Dispose(bool disposing) => images.Dispose();
 }

@@ -15,6 +15,13 @@ internal sealed class RandomSource
     public static RandomSource For(long seed, int epoch, int stream) =>
         new((long)Mix(Mix((ulong)seed) ^ ((ulong)epoch * 0x9E3779B97F4A7C15UL) ^ ((ulong)stream << 48)));
 
+    /// <summary>
+    /// The generator of item <paramref name="item"/> (a position in the epoch's order) for one purpose of one epoch: items
+    /// draw independently of each other, so the result does not depend on which thread prepares which item, or when.
+    /// </summary>
+    public static RandomSource ForItem(long seed, int epoch, int stream, int item) =>
+        new((long)Mix((ulong)For(seed, epoch, stream).NextUInt64() ^ ((ulong)item * 0xD1B54A32D192ED03UL)));
+
     public ulong NextUInt64()
     {
         state += 0x9E3779B97F4A7C15UL;

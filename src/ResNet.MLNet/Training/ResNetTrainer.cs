@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace ResNet.MLNet.Training;
 
 /// <summary>
-/// Trains and evaluates a <see cref="ResNetModel"/> on an <see cref="InMemoryImageDataset"/>: the training engine under the
+/// Trains and evaluates a <see cref="ResNetModel"/> on an <see cref="ImageDataset"/> (in memory or streamed from files): the training engine under the
 /// ML.NET trainer and the CLI. Deterministic on the CPU for a given model, data and <see cref="TrainingOptions.Seed"/>.
 /// </summary>
 public static class ResNetTrainer
@@ -24,7 +24,7 @@ public static class ResNetTrainer
     /// <exception cref="ArgumentException">An option is invalid (the message names it), or the model, data and options do not fit together.</exception>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite; the message names the epoch and step.</exception>
     /// <exception cref="InvalidDataException">With <see cref="TrainingOptions.Resume"/>: the checkpoint is damaged or belongs to another model.</exception>
-    public static TrainingResult Train(ResNetModel model, InMemoryImageDataset train, InMemoryImageDataset? validation, TrainingOptions options)
+    public static TrainingResult Train(ResNetModel model, ImageDataset train, ImageDataset? validation, TrainingOptions options)
     {
         var device = Prepare(model, train, validation, options);
         using var session = new TrainingSession(model, train, validation, options, device);
@@ -39,7 +39,7 @@ public static class ResNetTrainer
     /// </summary>
     /// <exception cref="ArgumentException">An option is invalid, the data does not fit the model, or it holds fewer images than a batch (named).</exception>
     /// <exception cref="TrainingDivergedException">The loss was not finite from the first step.</exception>
-    public static LearningRateFinding FindLearningRate(ResNetModel model, InMemoryImageDataset train, TrainingOptions options, LearningRateFinderOptions? finder = null)
+    public static LearningRateFinding FindLearningRate(ResNetModel model, ImageDataset train, TrainingOptions options, LearningRateFinderOptions? finder = null)
     {
         finder ??= new LearningRateFinderOptions();
         finder.Validate();
@@ -51,7 +51,7 @@ public static class ResNetTrainer
     }
 
     /// <summary>Checks the model, data and options fit together; returns the device.</summary>
-    private static Device Prepare(ResNetModel model, InMemoryImageDataset train, InMemoryImageDataset? validation, TrainingOptions options)
+    private static Device Prepare(ResNetModel model, ImageDataset train, ImageDataset? validation, TrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
@@ -83,7 +83,7 @@ public static class ResNetTrainer
     /// The model's training mode is restored afterwards.
     /// </summary>
     /// <exception cref="ArgumentException">The model's classes differ from the data's, or the preprocessing does not fit the model.</exception>
-    public static (double Loss, double Accuracy, float[] Probabilities) Evaluate(ResNetModel model, InMemoryImageDataset data, ImageModelInput input, int batchSize)
+    public static (double Loss, double Accuracy, float[] Probabilities) Evaluate(ResNetModel model, ImageDataset data, ImageModelInput input, int batchSize)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
@@ -92,43 +92,55 @@ public static class ResNetTrainer
         input.Validate();
         CheckFit(model, data, nameof(data));
         var device = model.parameters().First().device;
-        using var preprocessor = new BatchPreprocessor(input, data.Channels, model.Options.InChannels, device);
-        return Evaluate(model, data, preprocessor, batchSize, device, ScalarType.Float32);
+        int workers = new TrainingOptions().Workers;
+        using var reader = new BatchReader(data, input, model.Options.InChannels, Augmentation.None, device, workers, 2 * workers);
+        return Evaluate(model, reader, batchSize, ScalarType.Float32);
     }
 
-    /// <summary>Evaluation with a prepared preprocessor; the network computes in <paramref name="computeType"/>, the loss in float32.</summary>
-    internal static (double Loss, double Accuracy, float[] Probabilities) Evaluate(ResNetModel model, InMemoryImageDataset data, BatchPreprocessor preprocessor,
-        int batchSize, Device device, ScalarType computeType)
+    /// <summary>Evaluation through a prepared reader; the network computes in <paramref name="computeType"/>, the loss in float32.</summary>
+    internal static (double Loss, double Accuracy, float[] Probabilities) Evaluate(ResNetModel model, BatchReader reader, int batchSize, ScalarType computeType)
     {
-        int classes = model.NumClasses;
-        var probabilities = new float[(long)data.Count * classes];
-        double lossSum = 0;
-        long correct = 0;
         bool training = model.training;
         model.eval();
         try
         {
-            using var noGrad = no_grad();
-            for (int start = 0; start < data.Count; start += batchSize)
-            {
-                using var scope = NewDisposeScope();
-                int count = Math.Min(batchSize, data.Count - start);
-                var images = data.Images.narrow(0, start, count);
-                var labels = tensor(data.LabelRange(start, count), device: device);
-                var logits = model.forward(preprocessor.Evaluation(images).to_type(computeType)).to_type(ScalarType.Float32);
-                lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).item<float>();
-                correct += logits.argmax(1).eq(labels).sum().item<long>();
-                nn.functional.softmax(logits, 1).cpu().data<float>().CopyTo(probabilities.AsSpan(start * classes, count * classes));
-            }
+            using var feed = reader.Evaluation(batchSize);
+            return Score(reader.Data.Count, model.NumClasses, batchSize,
+                k =>
+                {
+                    var (x, labels) = feed.Next(k);
+                    return (model.forward(x.to_type(computeType)).to_type(ScalarType.Float32), labels);
+                });
         }
         finally
         {
             model.train(training);
         }
-        return (lossSum / data.Count, (double)correct / data.Count, probabilities);
     }
 
-    private static void CheckFit(ResNetModel model, InMemoryImageDataset data, string parameter)
+    /// <summary>
+    /// Mean cross-entropy, accuracy and softmax probabilities of <paramref name="count"/> rows whose logits and labels
+    /// <paramref name="batch"/> gives, batch by batch in order, without gradients.
+    /// </summary>
+    internal static (double Loss, double Accuracy, float[] Probabilities) Score(int count, int classes, int batchSize, Func<int, (Tensor Logits, long[] Labels)> batch)
+    {
+        var probabilities = new float[(long)count * classes];
+        double lossSum = 0;
+        long correct = 0;
+        using var noGrad = no_grad();
+        for (int k = 0, start = 0; start < count; k++, start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var (logits, labelValues) = batch(k);
+            var labels = tensor(labelValues, device: logits.device);
+            lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).item<float>();
+            correct += logits.argmax(1).eq(labels).sum().item<long>();
+            nn.functional.softmax(logits, 1).cpu().data<float>().CopyTo(probabilities.AsSpan(start * classes, labelValues.Length * classes));
+        }
+        return (lossSum / count, (double)correct / count, probabilities);
+    }
+
+    private static void CheckFit(ResNetModel model, ImageDataset data, string parameter)
     {
         if (model.NumClasses == 0)
             throw new ArgumentException($"The model {model.Options.Name} has no classifier head; call ResetClassifier({data.NumClasses}) first.", nameof(model));

@@ -14,14 +14,14 @@ namespace ResNet.MLNet.Training;
 internal sealed class TrainingSession : IDisposable
 {
     private readonly ResNetModel model;
-    private readonly InMemoryImageDataset train;
-    private readonly InMemoryImageDataset? validation;
+    private readonly ImageDataset train;
+    private readonly ImageDataset? validation;
     private readonly TrainingOptions options;
     private readonly Device device;
     private readonly ModelParts parts;
     private readonly Optimizer optimizer;
-    private readonly BatchPreprocessor trainPreprocessor;
-    private readonly BatchPreprocessor? validationPreprocessor;
+    private readonly BatchReader trainReader;
+    private readonly BatchReader? validationReader;
     private readonly BFloat16Compute? bfloat16;
     private readonly bool[] requiresGrad;
     private readonly int stepsPerEpoch;
@@ -37,7 +37,10 @@ internal sealed class TrainingSession : IDisposable
     private int resumedFrom;
     private string? checkpointPath;
 
-    public TrainingSession(ResNetModel model, InMemoryImageDataset train, InMemoryImageDataset? validation, TrainingOptions options, Device device)
+    /// <summary>Pooled features of the frozen backbone (<see cref="TrainingOptions.CacheFrozenFeatures"/>), by row; null when not cached.</summary>
+    private Tensor? trainFeatures, validationFeatures;
+
+    public TrainingSession(ResNetModel model, ImageDataset train, ImageDataset? validation, TrainingOptions options, Device device)
     {
         this.model = model;
         this.train = train;
@@ -50,9 +53,9 @@ internal sealed class TrainingSession : IDisposable
         requiresGrad = parts.Parameters.Select(p => p.Parameter.requires_grad).ToArray();
         int channels = model.Options.InChannels;
         var input = options.ResolveInput(channels);
-        trainPreprocessor = new BatchPreprocessor(input, train.Channels, channels, device);
+        trainReader = new BatchReader(train, input, channels, options.Augmentation, device, options.Workers, options.Prefetch);
         if (validation is not null)
-            validationPreprocessor = new BatchPreprocessor(input, validation.Channels, channels, device);
+            validationReader = new BatchReader(validation, input, channels, options.Augmentation, device, options.Workers, options.Prefetch);
         optimizer = new Optimizer(parts, options);
         if (options.MixedPrecisionBFloat16)
             bfloat16 = new BFloat16Compute(model, device);
@@ -112,11 +115,11 @@ internal sealed class TrainingSession : IDisposable
         var losses = new List<double>();
         bool diverged = false;
         using var start = WeightsSnapshot.Of(model);
+        BatchReader.Feed? feed = null;
         try
         {
             parts.SetTrainable(model, parts.TrainableDistance(options, 0));
             var augmentationRandom = RandomSource.For(options.Seed, 0, stream: 1);
-            int[] order = [];
             double average = 0, best = double.PositiveInfinity;
             for (int step = 0; step < finder.Steps; step++)
             {
@@ -124,15 +127,16 @@ internal sealed class TrainingSession : IDisposable
                 int within = step % stepsPerEpoch;
                 if (within == 0)
                 {
-                    order = Enumerable.Range(0, train.Count).ToArray();
-                    RandomSource.For(options.Seed, step / stepsPerEpoch, stream: 0).Shuffle(order);
+                    feed?.Dispose();
+                    feed = OpenEpoch(step / stepsPerEpoch, augmentationRandom);
                 }
-                int from = within * options.BatchSize;
                 double lr = finder.StartLearningRate * Math.Pow(finder.EndLearningRate / finder.StartLearningRate, (double)step / (finder.Steps - 1));
                 double loss;
                 try
                 {
-                    (loss, _) = Step(order.AsSpan(from, Math.Min(options.BatchSize, train.Count - from)), lr, augmentationRandom, 0, step);
+                    using var scope = NewDisposeScope();
+                    var (x, labels) = feed!.Next(within);
+                    (loss, _) = Step(x, labels, embeddings: false, lr, 0, step);
                 }
                 catch (TrainingDivergedException)
                 {
@@ -153,6 +157,7 @@ internal sealed class TrainingSession : IDisposable
         }
         finally
         {
+            feed?.Dispose();
             start.Restore(model);
             RestoreTrainable();
         }
@@ -172,6 +177,14 @@ internal sealed class TrainingSession : IDisposable
         model.eval();
     }
 
+    /// <summary>The training batches of <paramref name="epoch"/>: its permutation of the rows, read through the reader.</summary>
+    private BatchReader.Feed OpenEpoch(int epoch, RandomSource augmentationRandom)
+    {
+        int[] order = Enumerable.Range(0, train.Count).ToArray();
+        RandomSource.For(options.Seed, epoch, stream: 0).Shuffle(order);
+        return trainReader.Training(order, stepsPerEpoch, options.BatchSize, options.Seed, epoch, augmentationRandom);
+    }
+
     /// <summary>Runs the steps of one epoch; null when cancelled before its end.</summary>
     private (double Loss, double Accuracy, double LearningRate, double ImagesPerSecond)? TrainEpoch(int epoch)
     {
@@ -182,9 +195,19 @@ internal sealed class TrainingSession : IDisposable
             bfloat16.Parts.SetTrainable(bfloat16.Model, trainable);
             bfloat16.PullAll();
         }
+        var augmentationRandom = RandomSource.For(options.Seed, epoch, stream: 1);
+        bool cached;
+        try
+        {
+            cached = UpdateFeatureCache(trainable) && trainFeatures is not null;
+        }
+        catch (OperationCanceledException) when (options.CancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
         int[] order = Enumerable.Range(0, train.Count).ToArray();
         RandomSource.For(options.Seed, epoch, stream: 0).Shuffle(order);
-        var augmentationRandom = RandomSource.For(options.Seed, epoch, stream: 1);
+        using var feed = cached ? null : trainReader.Training(order, stepsPerEpoch, options.BatchSize, options.Seed, epoch, augmentationRandom);
 
         double lossSum = 0, lr = 0;
         long correct = 0, seen = 0;
@@ -193,13 +216,19 @@ internal sealed class TrainingSession : IDisposable
         {
             if (options.CancellationToken.IsCancellationRequested)
                 return null;
-            int from = step * options.BatchSize;
-            var batch = order.AsSpan(from, Math.Min(options.BatchSize, train.Count - from));
             lr = LearningRateSchedule.At(options, epoch, step, stepsPerEpoch);
-            var (loss, right) = Step(batch, lr, augmentationRandom, epoch, step);
-            lossSum += loss * batch.Length;
+            double loss;
+            long right;
+            int count;
+            using (NewDisposeScope())
+            {
+                var (x, labels) = cached ? CachedBatch(order, step) : feed!.Next(step);
+                count = labels.Length;
+                (loss, right) = Step(x, labels, cached, lr, epoch, step);
+            }
+            lossSum += loss * count;
             correct += right;
-            seen += batch.Length;
+            seen += count;
             double imagesPerSecond = seen / stopwatch.Elapsed.TotalSeconds;
             options.Progress?.Report(new TrainingProgress(TrainingEvent.StepCompleted, epoch + 1, options.Epochs, step + 1, stepsPerEpoch,
                 lossSum / seen, (double)correct / seen, lr, imagesPerSecond, null) { BatchLoss = loss });
@@ -207,16 +236,77 @@ internal sealed class TrainingSession : IDisposable
         return (lossSum / seen, (double)correct / seen, lr, seen / stopwatch.Elapsed.TotalSeconds);
     }
 
-    /// <summary>One forward, backward and update; returns the batch's mean loss and its count of correct predictions.</summary>
-    /// <exception cref="TrainingDivergedException">The loss is not finite; no update was applied.</exception>
-    private (double Loss, long Correct) Step(ReadOnlySpan<int> batch, double lr, RandomSource augmentationRandom, int epoch, int step)
+    /// <summary>The cached features and labels of batch <paramref name="step"/> of <paramref name="order"/>.</summary>
+    private (Tensor Features, long[] Labels) CachedBatch(int[] order, int step)
     {
-        using var scope = NewDisposeScope();
-        var indices = tensor(batch.ToArray().Select(i => (long)i).ToArray());
-        var labels = tensor(train.LabelsAt(batch), device: device);
-        var x = trainPreprocessor.Training(train.Images.index_select(0, indices), options.Augmentation, augmentationRandom);
+        int from = step * options.BatchSize;
+        var batch = order.AsSpan(from, Math.Min(options.BatchSize, order.Length - from));
+        using var indices = tensor(batch.ToArray().Select(i => (long)i).ToArray(), device: device);
+        return (trainFeatures!.index_select(0, indices), train.LabelsAt(batch));
+    }
+
+    /// <summary>
+    /// Keeps the frozen-feature cache in step with what trains: while only the head trains (and caching is on), the
+    /// validation features, and the training features when augmentation is off, are computed once; once the backbone
+    /// trains, the cache is freed. Returns whether only the head trains with caching on.
+    /// </summary>
+    private bool UpdateFeatureCache(int trainableDistance)
+    {
+        bool headOnly = options.CacheFrozenFeatures && trainableDistance == 0;
+        if (!headOnly)
+        {
+            trainFeatures?.Dispose();
+            validationFeatures?.Dispose();
+            (trainFeatures, validationFeatures) = (null, null);
+            return false;
+        }
+        if (trainFeatures is null && !options.Augmentation.IsEnabled)
+            trainFeatures = Features(trainReader);
+        if (validationFeatures is null && validationReader is not null)
+            validationFeatures = Features(validationReader);
+        return true;
+    }
+
+    /// <summary>The pooled features of every image of <paramref name="reader"/>, in row order, from the float32 network in evaluation mode.</summary>
+    private Tensor Features(BatchReader reader)
+    {
+        bool training = model.training;
+        model.eval();
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            using var feed = reader.Evaluation(options.BatchSize);
+            var batches = new List<Tensor>();
+            for (int k = 0; k * options.BatchSize < reader.Data.Count; k++)
+            {
+                options.CancellationToken.ThrowIfCancellationRequested();
+                batches.Add(model.ForwardEmbedding(feed.Next(k).Input));
+            }
+            return cat(batches, 0).MoveToOuterDisposeScope();
+        }
+        finally
+        {
+            model.train(training);
+            if (training)
+                parts.SetTrainable(model, 0);
+        }
+    }
+
+    /// <summary>
+    /// One forward, backward and update on images (or, with <paramref name="embeddings"/>, on cached features, through
+    /// the head alone); returns the batch's mean loss and its count of correct predictions.
+    /// </summary>
+    /// <exception cref="TrainingDivergedException">The loss is not finite; no update was applied.</exception>
+    private (double Loss, long Correct) Step(Tensor x, long[] labelValues, bool embeddings, double lr, int epoch, int step)
+    {
+        var labels = tensor(labelValues, device: device);
         Tensor logits;
-        if (bfloat16 is null)
+        if (embeddings)
+        {
+            logits = model.ForwardClassifier(x);
+        }
+        else if (bfloat16 is null)
         {
             logits = model.forward(x);
         }
@@ -230,9 +320,10 @@ internal sealed class TrainingSession : IDisposable
         if (!double.IsFinite(value))
             throw new TrainingDivergedException(epoch + 1, step + 1, value, checkpointPath);
 
-        ClearGradients(bfloat16?.Model ?? model);
+        var computed = embeddings ? null : bfloat16;
+        ClearGradients(computed?.Model ?? model);
         loss.backward();
-        bfloat16?.PushGradients();
+        computed?.PushGradients();
         optimizer.Step(lr);
         return (value, logits.argmax(1).eq(labels).sum().item<long>());
     }
@@ -253,9 +344,15 @@ internal sealed class TrainingSession : IDisposable
         {
             // With mixed precision, validation runs on the bfloat16 copy too: inference is about 5x faster there.
             bfloat16?.PullAll();
-            var result = bfloat16 is null
-                ? ResNetTrainer.Evaluate(model, validation, validationPreprocessor!, options.BatchSize, device, ScalarType.Float32)
-                : ResNetTrainer.Evaluate(bfloat16.Model, validation, validationPreprocessor!, options.BatchSize, device, ScalarType.BFloat16);
+            var result = validationFeatures is { } features
+                ? ResNetTrainer.Score(validation.Count, model.NumClasses, options.BatchSize, k =>
+                {
+                    int start = k * options.BatchSize, count = Math.Min(options.BatchSize, validation.Count - start);
+                    return (model.ForwardClassifier(features.narrow(0, start, count)), validation.LabelsAt(Enumerable.Range(start, count).ToArray()));
+                })
+                : bfloat16 is null
+                    ? ResNetTrainer.Evaluate(model, validationReader!, options.BatchSize, ScalarType.Float32)
+                    : ResNetTrainer.Evaluate(bfloat16.Model, validationReader!, options.BatchSize, ScalarType.BFloat16);
             (loss, accuracy) = (result.Loss, result.Accuracy);
         }
         return new EpochMetrics(history.Count + 1, trained.Loss, trained.Accuracy, loss, accuracy, trained.LearningRate,
@@ -369,8 +466,10 @@ internal sealed class TrainingSession : IDisposable
     public void Dispose()
     {
         optimizer.Dispose();
-        trainPreprocessor.Dispose();
-        validationPreprocessor?.Dispose();
+        trainReader.Dispose();
+        validationReader?.Dispose();
+        trainFeatures?.Dispose();
+        validationFeatures?.Dispose();
         bfloat16?.Dispose();
         lastCompleted?.Dispose();
         best?.Dispose();
