@@ -28,9 +28,11 @@ internal static class FinetuneCommand
         var keepCheckpoints = new Option<bool>("--keep-checkpoints") { Description = "Keep checkpoints/ after a successful run (default: removed; weights.safetensors and model.zip stay)." };
         var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Leave out (and list) images whose header is unreadable, truncated or over --max-image-pixels, instead of failing." };
         var resumeOverride = new Option<bool>("--resume-override") { Description = "With --resume: continue even if --lr, --batch-size, --image-size, ... differ from the checkpoint's." };
+        var cacheImages = new Option<bool?>("--cache-images") { Description = "true: decode every image into memory first (fastest for small sets); false: stream the files with --workers decoders (memory independent of the folder's size). Default: in memory when the decoded images fit in 2 GiB." };
+        var workers = new Option<int?>("--workers") { Description = "Threads that decode and augment streamed images ahead of training. Default: the processor count." };
         var command = new Command("finetune", "Fine-tune a ResNet on an image folder, evaluate on the test split, and write model.zip, model.onnx, weights, metrics.json, training-curves.png and confusion-matrix.png.")
         {
-            data, arch, weights, epochs, batchSize, imageSize, lr, freezeEpochs, seed, output, resume, force, maxPixels, resumeOverride, skipCorrupt, keepCheckpoints,
+            data, arch, weights, epochs, batchSize, imageSize, lr, freezeEpochs, seed, output, resume, force, maxPixels, resumeOverride, skipCorrupt, keepCheckpoints, cacheImages, workers,
         };
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
@@ -67,6 +69,7 @@ internal static class FinetuneCommand
                     ImageSize = parse.GetValue(imageSize),
                     CancellationToken = cancel.Token,
                     ResumeOverride = parse.GetValue(resumeOverride),
+                    DecodeWorkers = parse.GetValue(workers),
                 };
                 var job = new FineTuneOptions
                 {
@@ -80,6 +83,7 @@ internal static class FinetuneCommand
                     ImageLimits = ImageLimitOption.Limits(parse, maxPixels),
                     SkipCorrupt = parse.GetValue(skipCorrupt),
                     KeepCheckpoints = parse.GetValue(keepCheckpoints),
+                    CacheDecodedImages = parse.GetValue(cacheImages),
                 };
                 ImageFolderFineTuning.Validate(job); // refuse a bad --data or --out before announcing the job
                 string from = weightsName is null ? "from scratch" : $"from {weightsName}";
@@ -87,6 +91,7 @@ internal static class FinetuneCommand
                 FineTuneResult? result = null;
                 TrainingProgressView.Run(console, training, () => result = ImageFolderFineTuning.Run(new MLContext(seed: (int)job.Training.Seed), job), heldOutLabel: "test");
                 string outDir = Path.GetFullPath(job.OutputDirectory);
+                console.MarkupLine(Markup.Escape(result!.DataLoading));
                 foreach (var skipped in result!.SkippedImages)
                     parse.InvocationConfiguration.Error.WriteLine($"warning: skipped {Weights.PrintableName.Escape(skipped.Message, keepNewlines: false)}");
                 TrainingCurves.Save(Path.Combine(outDir, "training-curves.png"), result.Training.History, result.Architecture, heldOutLabel: "test");

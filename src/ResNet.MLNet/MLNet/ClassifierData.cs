@@ -1,8 +1,9 @@
-using System.Runtime.InteropServices;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using ResNet.MLNet.Data;
+using ResNet.MLNet.Native;
 using ResNet.MLNet.Training;
+using TorchSharp;
 
 namespace ResNet.MLNet;
 
@@ -68,38 +69,89 @@ internal static class ClassifierData
     public static InMemoryImageDataset Load(TransformsCatalog transforms, IDataView data, string imageColumn, string labelColumn,
         IReadOnlyList<string> classes, ImageModelInput modelInput, string? pathColumnName, string role, ImageLimits imageLimits)
     {
-        ImagePipeline.CheckImageFiles(data, "ImagePath", imageLimits); // before ML.NET decodes (possibly ahead, on worker threads)
+        ImagePipeline.CheckImageFiles(data, pathColumnName, imageLimits); // before ML.NET decodes (possibly ahead, on worker threads)
         const string resized = "resnet.train.resized", pixels = "resnet.train.pixels";
         int size = modelInput.ImageSize, channels = modelInput.Channels;
         var view = ImagePipeline.Resize(transforms, imageColumn, resized, modelInput)
             .Append(ImagePipeline.ExtractPixels(transforms, resized, pixels, channels, asBytes: true)).Fit(data).Transform(data);
         var label = view.Schema[labelColumn];
         var pathColumn = pathColumnName is null ? null : view.Schema.GetColumnOrNull(pathColumnName);
+        long rows = data.GetRowCount() ?? CountRows(data, labelColumn);
+        if (rows == 0)
+            throw new InvalidDataException($"The {role} data has no rows.");
+        if (rows > Array.MaxLength)
+            throw new InvalidDataException($"The {role} data has {rows} rows; at most {Array.MaxLength} fit in memory (stream them from files instead).");
         int perImage = channels * size * size;
-        // Capacity from the row count when known, in long: 224x224 RGB images overflow int from ~14,300 rows.
-        var bytes = new List<byte>((int)Math.Min((long)perImage * Math.Min(data.GetRowCount() ?? 64, 100_000), Array.MaxLength));
-        var labels = new List<long>();
+        // One native buffer, filled row by row: it may exceed .NET's 2 GB array limit (224x224 RGB from ~14,300 images).
+        TorchRuntime.EnsureInitialized();
+        var images = torch.empty([rows, channels, size, size], torch.ScalarType.Byte);
+        var labels = new long[rows];
         var index = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (long)p.i, StringComparer.Ordinal);
-
-        using var cursor = view.GetRowCursor(pathColumn is { } p ? [view.Schema[pixels], label, p] : [view.Schema[pixels], label]);
-        var pixelGetter = cursor.GetGetter<VBuffer<byte>>(view.Schema[pixels]);
-        Func<long> labelOf = LabelReader(cursor, label, index, role);
-        VBuffer<byte> buffer = default;
-        long row = -1;
-        while (Move(cursor, data, pathColumn?.Name, row))
+        try
         {
-            row++;
-            long k = labelOf();
-            pixelGetter(ref buffer);
-            if (buffer.IsDense)
-                bytes.AddRange(buffer.GetValues());
-            else
-                bytes.AddRange(buffer.DenseValues());
-            labels.Add(k);
+            using var cursor = view.GetRowCursor(pathColumn is { } p ? [view.Schema[pixels], label, p] : [view.Schema[pixels], label]);
+            var pixelGetter = cursor.GetGetter<VBuffer<byte>>(view.Schema[pixels]);
+            Func<long> labelOf = LabelReader(cursor, label, index, role);
+            VBuffer<byte> buffer = default;
+            var dense = new byte[perImage];
+            long row = -1;
+            while (Move(cursor, data, pathColumn?.Name, row))
+            {
+                row++;
+                labels[row] = labelOf();
+                pixelGetter(ref buffer);
+                buffer.CopyTo(dense);
+                using var slot = images[row];
+                slot.bytes = dense;
+            }
+            return new InMemoryImageDataset(images, labels, classes);
+        }
+        catch
+        {
+            images.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The rows as image files for streaming: each row's path (from <paramref name="pathColumnName"/>) and label, nothing
+    /// decoded. Every file's header is checked first, and all bad files are reported at once.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A label is missing or unknown, a path is empty, or files are unreadable (each named).</exception>
+    public static ImageFileDataset LoadFiles(IDataView data, string pathColumnName, string labelColumn, IReadOnlyList<string> classes, string role, ImageLimits imageLimits)
+    {
+        ImagePipeline.CheckImageFiles(data, pathColumnName, imageLimits);
+        var pathColumn = data.Schema[pathColumnName];
+        var label = data.Schema[labelColumn];
+        var index = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (long)p.i, StringComparer.Ordinal);
+        var paths = new List<string>();
+        var labels = new List<long>();
+        using (var cursor = data.GetRowCursor([pathColumn, label]))
+        {
+            var pathGetter = cursor.GetGetter<ReadOnlyMemory<char>>(pathColumn);
+            Func<long> labelOf = LabelReader(cursor, label, index, role);
+            ReadOnlyMemory<char> path = default;
+            while (cursor.MoveNext())
+            {
+                pathGetter(ref path);
+                if (path.IsEmpty)
+                    throw new InvalidDataException($"Row {cursor.Position} of the {role} data has an empty path (column '{pathColumnName}'): streaming needs a file for every row.");
+                paths.Add(path.ToString());
+                labels.Add(labelOf());
+            }
         }
         if (labels.Count == 0)
             throw new InvalidDataException($"The {role} data has no rows.");
-        return InMemoryImageDataset.FromPixels(CollectionsMarshal.AsSpan(bytes), channels, size, size, labels.ToArray(), classes);
+        return new ImageFileDataset(paths, labels.ToArray(), classes, imageLimits);
+    }
+
+    private static long CountRows(IDataView data, string column)
+    {
+        using var cursor = data.GetRowCursor([data.Schema[column]]);
+        long count = 0;
+        while (cursor.MoveNext())
+            count++;
+        return count;
     }
 
     private static bool Move(DataViewRowCursor cursor, IDataView data, string? pathColumn, long row)

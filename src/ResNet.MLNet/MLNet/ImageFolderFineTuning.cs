@@ -58,6 +58,12 @@ public sealed class FineTuneOptions
     /// failing on them. Default false.
     /// </summary>
     public bool SkipCorrupt { get; init; }
+
+    /// <summary>
+    /// Decode the images into memory (true) or stream them from their files (false) while training; see
+    /// <see cref="ResNetClassifierOptions.CacheDecodedImages"/>. Default null: by the decoded size against 2 GiB.
+    /// </summary>
+    public bool? CacheDecodedImages { get; init; }
 }
 
 /// <summary>What <see cref="ImageFolderFineTuning.Run"/> produced.</summary>
@@ -70,6 +76,9 @@ public sealed record FineTuneResult(ClassificationMetrics? Metrics, TrainingResu
 {
     /// <summary>With <see cref="FineTuneOptions.SkipCorrupt"/>: the images left out, each with the reason.</summary>
     public IReadOnlyList<ImageProblem> SkippedImages { get; init; } = [];
+
+    /// <summary>How the images were read while training (in memory or streamed) and why; see <see cref="ResNetClassifierTransformer.DataLoading"/>.</summary>
+    public string DataLoading { get; init; } = "";
 }
 
 /// <summary>Micro/macro accuracy, log-loss, per-class figures and confusion matrix of a classifier on a test set.</summary>
@@ -183,6 +192,7 @@ public static class ImageFolderFineTuning
             WeightsPath = options.WeightsPath,
             Training = training,
             ImageLimits = options.ImageLimits,
+            CacheDecodedImages = options.CacheDecodedImages,
         };
 
         var train = ml.Data.LoadImageRows(trainRows);
@@ -198,6 +208,7 @@ public static class ImageFolderFineTuning
             return new FineTuneResult(null, classifier.Training, Path.Combine(output, "model.zip"), clock.Elapsed.TotalSeconds, classifier.Network.Options.Name)
             {
                 SkippedImages = skipped,
+                DataLoading = classifier.DataLoading,
             };
 
         var scoredTest = classifier.Transform(keyedTest);
@@ -223,7 +234,11 @@ public static class ImageFolderFineTuning
         WriteMetrics(Path.Combine(output, "metrics.json"), metrics, classifier.Training, classifier.Network.Options.Name);
         if (!options.KeepCheckpoints && Directory.Exists(training.CheckpointDirectory))
             Directory.Delete(training.CheckpointDirectory, recursive: true);
-        return new FineTuneResult(metrics, classifier.Training, modelPath, clock.Elapsed.TotalSeconds, classifier.Network.Options.Name) { SkippedImages = skipped };
+        return new FineTuneResult(metrics, classifier.Training, modelPath, clock.Elapsed.TotalSeconds, classifier.Network.Options.Name)
+        {
+            SkippedImages = skipped,
+            DataLoading = classifier.DataLoading,
+        };
     }
 
     /// <summary>The images an evaluation scores: the folder's test/ (or val/) split when it has train/ beside it, else all its class folders.</summary>

@@ -30,6 +30,15 @@ internal static class MLContextEnvironment
         channel.Warning(MessageSensitivity.None, message);
     }
 
+    /// <summary>Writes an information line to the MLContext's log.</summary>
+    public static void Info(object catalog, string component, string message)
+    {
+        if (Find(catalog, depth: 0) is not { } environment)
+            return;
+        using var channel = environment.Register(component).Start(component);
+        channel.Info(MessageSensitivity.None, message);
+    }
+
     /// <summary>
     /// Training progress for the MLContext's log: one information line per completed epoch (loss, accuracy,
     /// validation, learning rate, time), as ML.NET's trainers report theirs, passed on to <paramref name="inner"/> too.

@@ -70,14 +70,16 @@ public sealed class ResNetClassifierTrainer : IEstimator<ResNetClassifierTransfo
                     "Set WeightsPath to a registry name such as resnet18.mlnet_in1k or resnet50.tv2_in1k for pretrained weights.");
             // Fine-tuning adapts the network to per-channel normalization: a weights' mean image (ML.NET's) is not carried on.
             var modelInput = setup.Input with { ClassNames = classes, MeanImage = null };
-            using var data = LoadDataset(ml, input, modelInput, classes, "training");
-            var (train, validation) = SplitValidation(ml, data, modelInput, classes, seed);
+            var (inMemory, loading) = ChooseLoading(input, modelInput);
+            MLContextEnvironment.Info(catalog, Component, loading);
+            using var data = LoadDataset(ml, input, modelInput, classes, "training", inMemory);
+            var (train, validation) = SplitValidation(ml, data, modelInput, classes, seed, inMemory);
             try
             {
                 var copy = CopyWith(training, seed, modelInput);
                 copy.Progress = MLContextEnvironment.LogEpochs(catalog, Component, training.Progress);
                 var result = ResNetTrainer.Train(setup.Model, train, validation, copy);
-                return new ResNetClassifierTransformer(ml.Transforms, options, input, setup, modelInput, classes, result);
+                return new ResNetClassifierTransformer(ml.Transforms, options, input, setup, modelInput, classes, result) { DataLoading = loading };
             }
             finally
             {
@@ -94,24 +96,76 @@ public sealed class ResNetClassifierTrainer : IEstimator<ResNetClassifierTransfo
         }
     }
 
-    private InMemoryImageDataset LoadDataset(MLContext ml, IDataView view, ImageModelInput modelInput, IReadOnlyList<string> classes, string role)
+    /// <summary>
+    /// In memory or streamed (<see cref="ResNetClassifierOptions.CacheDecodedImages"/>), with the reason in words: the
+    /// decoded size of the training and validation rows against the budget, or the missing path column.
+    /// </summary>
+    private (bool InMemory, string Description) ChooseLoading(IDataView input, ImageModelInput modelInput)
     {
-        var dataset = ClassifierData.Load(ml.Transforms, view, options.ImageColumnName, options.LabelColumnName, classes, modelInput,
-            options.ImagePathColumnName, role, options.ImageLimits);
+        string? pathColumn = options.ImagePathColumnName;
+        bool hasPaths = pathColumn is not null && input.Schema.GetColumnOrNull(pathColumn) is { Type: TextDataViewType }
+            && (options.ValidationSet is null || options.ValidationSet.Schema.GetColumnOrNull(pathColumn) is { Type: TextDataViewType });
+        if (options.CacheDecodedImages == false && !hasPaths)
+            throw new ArgumentOutOfRangeException(nameof(input),
+                $"Schema mismatch for input column '{pathColumn}': streaming (CacheDecodedImages = false) needs a text column of image paths in the training and validation data.");
+        long rows = Rows(input) + (options.ValidationSet is { } v ? Rows(v) : 0);
+        long bytes = rows * modelInput.Channels * modelInput.ImageSize * modelInput.ImageSize;
+        string size = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{rows} images at {modelInput.ImageSize}x{modelInput.ImageSize}x{modelInput.Channels} take {bytes / 1048576.0:F0} MB decoded");
+        int workers = options.Training.Workers;
+        string streamed = $"streaming the image files with {workers} decode worker{(workers == 1 ? "" : "s")}";
+        return options.CacheDecodedImages switch
+        {
+            true => (true, $"data: decoding into memory (CacheDecodedImages = true); {size}."),
+            false => (false, $"data: {streamed} (CacheDecodedImages = false); {size} if decoded into memory."),
+            null when !hasPaths => (true, $"data: decoding into memory, as there is no '{pathColumn}' column of image files to stream; {size}."),
+            null when bytes <= options.DecodedImageMemoryBudget => (true,
+                $"data: decoding into memory; {size}, within the budget of {options.DecodedImageMemoryBudget / 1048576.0:F0} MB (DecodedImageMemoryBudget)."),
+            null => (false, $"data: {streamed}; {size}, over the budget of {options.DecodedImageMemoryBudget / 1048576.0:F0} MB (DecodedImageMemoryBudget)."),
+        };
+    }
+
+    private static long Rows(IDataView view)
+    {
+        if (view.GetRowCount() is long known)
+            return known;
+        using var cursor = view.GetRowCursor([]);
+        long count = 0;
+        while (cursor.MoveNext())
+            count++;
+        return count;
+    }
+
+    private ImageDataset LoadDataset(MLContext ml, IDataView view, ImageModelInput modelInput, IReadOnlyList<string> classes, string role, bool inMemory)
+    {
+        ImageDataset dataset = inMemory
+            ? ClassifierData.Load(ml.Transforms, view, options.ImageColumnName, options.LabelColumnName, classes, modelInput,
+                options.ImagePathColumnName, role, options.ImageLimits)
+            : ClassifierData.LoadFiles(view, options.ImagePathColumnName!, options.LabelColumnName, classes, role, options.ImageLimits);
         var present = dataset.Labels.ToHashSet();
         var empty = classes.Where((_, k) => !present.Contains(k)).ToList();
         if (role == "training" && empty.Count > 0)
+        {
+            dataset.Dispose();
             throw new InvalidDataException($"Class(es) {string.Join(", ", empty.Select(c => $"'{c}'"))} have no images in the training data.");
+        }
         return dataset;
     }
 
-    private (InMemoryImageDataset Train, InMemoryImageDataset? Validation) SplitValidation(MLContext ml, InMemoryImageDataset data,
-        ImageModelInput modelInput, IReadOnlyList<string> classes, long seed)
+    private (ImageDataset Train, ImageDataset? Validation) SplitValidation(MLContext ml, ImageDataset data,
+        ImageModelInput modelInput, IReadOnlyList<string> classes, long seed, bool inMemory)
     {
         if (options.ValidationSet is { } validationView)
-            return (data, LoadDataset(ml, validationView, modelInput, classes, "validation"));
+            return (data, LoadDataset(ml, validationView, modelInput, classes, "validation", inMemory));
         if (options.ValidationFraction > 0)
-            return data.SplitStratified(options.ValidationFraction, seed);
+        {
+            return data switch
+            {
+                InMemoryImageDataset memory => memory.SplitStratified(options.ValidationFraction, seed),
+                ImageFileDataset files => files.SplitStratified(options.ValidationFraction, seed),
+                _ => throw new InvalidOperationException($"Unknown dataset {data.GetType().Name}."),
+            };
+        }
         return (data, null);
     }
 
@@ -189,6 +243,9 @@ public sealed class ResNetClassifierTransformer : ImageModelTransformer
 
     /// <summary>The class names, in key order (key value k + 1 is class k).</summary>
     public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>How the training images were read: decoded into memory or streamed from files, and why (see <see cref="ResNetClassifierOptions.CacheDecodedImages"/>).</summary>
+    public string DataLoading { get; init; } = "";
 
     /// <summary>The training history: loss and accuracy per epoch, best epoch, early stop or cancellation.</summary>
     public TrainingResult Training { get; }

@@ -95,6 +95,47 @@ public class ResNetClassifierTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Streams_the_image_files_when_asked_or_over_the_memory_budget_and_logs_the_choice()
+    {
+        var (ml, train, test, prepare) = SampleData(every: 4);
+        var logged = new List<string>();
+        ml.Log += (_, e) => { lock (logged) logged.Add(e.Message); };
+        var options = Tiny(epochs: 2);
+        options.DecodedImageMemoryBudget = 1000; // far below 100 images at 28 px
+        options.Seed = 11;
+        options.Training.Augmentation = new Augmentation { MinScale = 0.5f };
+        options.Training.DecodeWorkers = 2;
+        using var streamed = ml.MulticlassClassification.Trainers.ResNetClassifier(options).Fit(prepare.Transform(train));
+        Assert.StartsWith("data: streaming the image files with 2 decode workers", streamed.DataLoading);
+        Assert.Contains("over the budget", streamed.DataLoading);
+        lock (logged)
+            Assert.Contains(logged, m => m.Contains(streamed.DataLoading, StringComparison.Ordinal));
+        var metrics = ml.MulticlassClassification.Evaluate(streamed.Transform(prepare.Transform(test)));
+        Assert.True(double.IsFinite(metrics.LogLoss), $"log-loss {metrics.LogLoss}"); // the fitted model scores like any other
+
+        // The same seed streams the same batches with another worker count.
+        options.Training.DecodeWorkers = 1;
+        options.CacheDecodedImages = false;
+        using var again = ml.MulticlassClassification.Trainers.ResNetClassifier(options).Fit(prepare.Transform(train));
+        Assert.Equal(streamed.Training.History.Select(h => h.TrainLoss), again.Training.History.Select(h => h.TrainLoss));
+
+        using var inMemory = ml.MulticlassClassification.Trainers.ResNetClassifier(Tiny(epochs: 1)).Fit(prepare.Transform(train));
+        Assert.StartsWith("data: decoding into memory;", inMemory.DataLoading);
+        Assert.Contains("within the budget", inMemory.DataLoading);
+    }
+
+    [Fact]
+    public void Streaming_without_a_path_column_fails_before_training_naming_the_column()
+    {
+        var (ml, train, _, prepare) = SampleData(every: 10);
+        var withoutPaths = ml.Transforms.DropColumns("ImagePath").Fit(prepare.Transform(train)).Transform(prepare.Transform(train));
+        var options = Tiny(epochs: 1);
+        options.CacheDecodedImages = false;
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.ResNetClassifier(options).Fit(withoutPaths));
+        Assert.Contains("Schema mismatch for input column 'ImagePath'", error.Message);
+    }
+
+    [Fact]
     public void Same_seed_same_model_and_string_labels_work()
     {
         var (ml, train, test, prepare) = SampleData(every: 4);

@@ -105,7 +105,7 @@ public class StreamingTrainingTests
         var b = ResNetTrainer.Train(uncached, train, validation, HeadOnly(false));
         // With the cache, the images are read once: after the first epoch they may go.
         var options = HeadOnly(true);
-        options.Progress = new SynchronousProgress(p =>
+        options.Progress = new RecordingProgress(p =>
         {
             if (p.Event == TrainingEvent.EpochCompleted && p.Epoch == 1)
                 Directory.Delete(temp.Path, recursive: true);
@@ -136,7 +136,7 @@ public class StreamingTrainingTests
         var options = Options(Everything, workers: 2, epochs: 3);
         options.CheckpointDirectory = Path.Combine(temp.Path, "checkpoints");
         string victim = data.Paths[7];
-        options.Progress = new SynchronousProgress(p =>
+        options.Progress = new RecordingProgress(p =>
         {
             if (p.Event == TrainingEvent.EpochCompleted && p.Epoch == 1)
                 File.Delete(victim);
@@ -157,7 +157,7 @@ public class StreamingTrainingTests
         using var model = new ModelFactory(TinyOptions()).Create();
         var options = Options(Everything, workers: 3, epochs: 2);
         string victim = data.Paths[13];
-        options.Progress = new SynchronousProgress(p =>
+        options.Progress = new RecordingProgress(p =>
         {
             if (p.Event == TrainingEvent.EpochCompleted)
                 File.WriteAllBytes(victim, File.ReadAllBytes(victim)[..40]); // truncated mid-header
@@ -165,10 +165,5 @@ public class StreamingTrainingTests
 
         var error = Assert.Throws<InvalidDataException>(() => ResNetTrainer.Train(model, data, null, options));
         Assert.Contains(Path.GetFileName(victim), error.Message);
-    }
-
-    private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }
