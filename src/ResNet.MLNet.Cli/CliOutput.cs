@@ -45,7 +45,7 @@ internal static class CliOutput
         if (IsTerminal(parse))
         {
             console.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new CountColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new CountColumn(), new PercentageColumn(), new RateColumn(), new RemainingTimeColumn())
                 .Start(context =>
                 {
                     var task = context.AddTask(Markup.Escape(description), maxValue: total);
@@ -54,15 +54,26 @@ internal static class CliOutput
             return;
         }
         int done = 0, reported = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         work(() =>
         {
             done++;
             if (done * 10L / Math.Max(total, 1) > reported || done == total)
             {
                 reported = (int)(done * 10L / Math.Max(total, 1));
-                console.WriteLine($"{description}: {done}/{total} ({100.0 * done / Math.Max(total, 1):F0}%)");
+                double rate = done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+                var left = TimeSpan.FromSeconds(Math.Round((total - done) / rate));
+                console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{description}: {done}/{total} ({100.0 * done / Math.Max(total, 1):F0}%), {rate:F1}/s, ETA {left:h\\:mm\\:ss}"));
             }
         });
+    }
+
+    /// <summary>Items per second.</summary>
+    private sealed class RateColumn : ProgressColumn
+    {
+        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime) =>
+            new Text(task.Speed is double speed ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{speed:F1}/s") : "");
     }
 
     /// <summary>Items done out of the total, e.g. "120/500".</summary>

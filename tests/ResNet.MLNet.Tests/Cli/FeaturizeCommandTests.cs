@@ -96,6 +96,120 @@ public class FeaturizeCommandTests
         Assert.False(File.Exists(csv + ".partial"));
     }
 
+    [Fact]
+    public void Should_write_Parquet_with_the_same_rows_as_CSV_and_its_provenance()
+    {
+        using var dir = SmallFolder();
+        string csv = dir.File("features.csv"), parquet = dir.File("features.parquet");
+        string[] common = ["featurize", "--data", dir.Path, "--arch", "cifar_resnet20", "--weights", CifarWeights, "--batch-size", "4"];
+        Assert.Equal(0, CliRunner.Run([.. common, "--out", csv]).ExitCode);
+        var (code, output, error) = CliRunner.Run([.. common, "--out", parquet]);
+        Assert.True(code == 0, error);
+        Assert.Contains("Wrote 6 rows x 64 features", output);
+
+        var table = ReadParquet(parquet);
+        var lines = File.ReadAllLines(csv)[1..];
+        Assert.Equal(6, table.Rows.Count);
+        for (int r = 0; r < 6; r++)
+        {
+            var (path, label, features) = table.Rows[r];
+            Assert.StartsWith(Path.Combine(dir.Path, label) + Path.DirectorySeparatorChar, path); // "coat, long" unquoted here
+            var expected = lines[r].Split(',')[^64..].Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+            Assert.Equal(expected, features); // CSV prints floats round-trippably
+        }
+        Assert.Equal("cifar_resnet20", table.Metadata["resnet_mlnet.architecture"]);
+        Assert.Equal("0/1", table.Metadata["resnet_mlnet.shard"]);
+
+        // An existing output is kept unless --force.
+        CliRunner.AssertFails(CliRunner.Run([.. common, "--out", parquet]), "exists; pass --force");
+        Assert.Equal(0, CliRunner.Run([.. common, "--out", parquet, "--force"]).ExitCode);
+    }
+
+    [Fact]
+    public void Shards_split_the_sorted_list_disjointly_into_parts_that_together_equal_the_whole()
+    {
+        using var dir = SmallFolder();
+        string parts = Directory.CreateDirectory(dir.File("parts")).FullName, whole = dir.File("whole.parquet");
+        string[] common = ["featurize", "--data", dir.Path, "--arch", "cifar_resnet20", "--batch-size", "4"];
+        Assert.Equal(0, CliRunner.Run([.. common, "--out", whole]).ExitCode);
+        foreach (string shard in new[] { "0/4", "1/4", "2/4", "3/4" })
+        {
+            var (code, output, error) = CliRunner.Run([.. common, "--out", parts, "--shard", shard]);
+            Assert.True(code == 0, error);
+            Assert.Contains($"(shard {shard})", output);
+        }
+
+        var files = Directory.GetFiles(parts).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(["part-00000-of-00004.parquet", "part-00001-of-00004.parquet", "part-00002-of-00004.parquet", "part-00003-of-00004.parquet"],
+            files.Select(Path.GetFileName));
+        var shards = files.Select(ReadParquet).ToArray();
+        Assert.Equal([2, 2, 1, 1], shards.Select(t => t.Rows.Count)); // 6 images dealt round-robin
+        var all = ReadParquet(whole).Rows;
+        for (int i = 0; i < all.Count; i++)
+        {
+            var fromShard = shards[i % 4].Rows[i / 4];
+            Assert.Equal(all[i].Path, fromShard.Path);
+            Assert.Equal(all[i].Features, fromShard.Features);
+        }
+    }
+
+    [Theory]
+    [InlineData("3/2", "numbered from 0 to 1")]
+    [InlineData("0/0", "at least 1")]
+    [InlineData("1", "not of the form i/n")]
+    [InlineData("-1/2", "not of the form i/n")]
+    [InlineData("a/b", "not of the form i/n")]
+    public void A_bad_shard_spec_fails_naming_it(string spec, string expected)
+    {
+        using var dir = SmallFolder();
+        string parquet = dir.File("features.parquet");
+        CliRunner.AssertFails(CliRunner.Run("featurize", "--data", dir.Path, "--arch", "cifar_resnet20", "--out", parquet, "--shard", spec), expected);
+        Assert.Contains($"--shard '{spec}'", CliRunner.Run("featurize", "--data", dir.Path, "--arch", "cifar_resnet20", "--out", parquet, "--shard", spec).Error);
+        Assert.False(File.Exists(parquet));
+    }
+
+    private sealed record ParquetTable(List<(string Path, string Label, float[] Features)> Rows, IReadOnlyDictionary<string, string> Metadata);
+
+    /// <summary>Reads a features file with Parquet.Net: path, label and every f column, row by row.</summary>
+    private static ParquetTable ReadParquet(string file)
+    {
+        using var stream = File.OpenRead(file);
+        var reader = Parquet.ParquetReader.CreateAsync(stream).GetAwaiter().GetResult();
+        try
+        {
+            return Read(reader);
+        }
+        finally
+        {
+            reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    private static ParquetTable Read(Parquet.ParquetReader reader)
+    {
+        var fields = reader.Schema.GetDataFields();
+        var rows = new List<(string, string, float[])>();
+        for (int g = 0; g < reader.RowGroupCount; g++)
+        {
+            using var group = reader.OpenRowGroupReader(g);
+            int n = (int)group.RowCount;
+            var paths = new string?[n];
+            var labels = new string?[n];
+            group.ReadAsync(fields[0], paths.AsMemory()).GetAwaiter().GetResult();
+            group.ReadAsync(fields[1], labels.AsMemory()).GetAwaiter().GetResult();
+            var columns = fields.Skip(2).Select(f =>
+            {
+                var values = new float[n];
+                group.ReadAsync(f, values.AsMemory()).GetAwaiter().GetResult();
+                return values;
+            }).ToArray();
+            for (int r = 0; r < n; r++)
+                rows.Add((paths[r]!, labels[r]!, columns.Select(c => c[r]).ToArray()));
+        }
+        Assert.Equal(["path", "label", .. Enumerable.Range(0, fields.Length - 2).Select(i => $"f{i}")], fields.Select(f => f.Name));
+        return new ParquetTable(rows, reader.CustomMetadata);
+    }
+
     /// <summary>Embeddings of the folder's images from the library's own pipeline, in folder order.</summary>
     private static List<float[]> Embeddings(string folder)
     {
