@@ -13,5 +13,8 @@ internal static class BenchCommand
         BenchPretrainedCommand.Create(),
         BenchSoakCommand.Create(),
         BenchServeCommand.Create(),
+        BenchImagesCommand.Create(),
+        BenchLoaderCommand.Create(),
+        BenchStreamCommand.Create(),
     };
 }

@@ -15,9 +15,6 @@ namespace ResNet.MLNet.Cli.Commands;
 /// </summary>
 internal static class BenchTrainCommand
 {
-    /// <summary>The Python interpreter of Debian's python3-torch (see README, "Tests and fixtures").</summary>
-    private const string Python = "/usr/bin/python3";
-
     public static Command Create()
     {
         var arch = new Option<string>("--arch") { Description = "Architecture (see summary --list).", Required = true };
@@ -180,33 +177,16 @@ internal static class BenchTrainCommand
     private static (JsonElement? Result, string Note) RunPyTorch(ResNetOptions options, int batch, int size, int warmup, int steps, bool bf16, int threads,
         params string[] extra)
     {
-        string script = Path.Combine(AppContext.BaseDirectory, "Bench", "pytorch_train_bench.py");
-        if (!File.Exists(Python))
-            return (null, $"not measured: {Python} is absent");
-        if (!File.Exists(script))
-            return (null, $"not measured: {script} is missing");
         if (options.Stem == StemKind.Cifar)
             return (null, $"not measured: torchvision has no {options.Name}");
-        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in new[]
-                 {
-                     script, "--arch", options.Name, "--batch-size", $"{batch}", "--image-size", $"{size}", "--steps", $"{steps}",
-                     "--warmup", $"{warmup}", "--threads", $"{threads}", "--num-classes", $"{options.NumClasses}",
-                 }.Concat(extra))
-            start.ArgumentList.Add(argument);
-        if (bf16)
-            start.ArgumentList.Add("--bf16");
-        using var process = Process.Start(start) ?? throw new IOException($"Could not start {Python}.");
-        var errorTask = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        string stderr = errorTask.Result;
-        if (process.ExitCode != 0)
-        {
-            string reason = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? $"exit code {process.ExitCode}";
-            return (null, $"not measured: {reason}");
-        }
-        var result = JsonDocument.Parse(stdout.Trim().Split('\n').Last()).RootElement;
+        string[] arguments =
+        [
+            "--arch", options.Name, "--batch-size", $"{batch}", "--image-size", $"{size}", "--steps", $"{steps}",
+            "--warmup", $"{warmup}", "--threads", $"{threads}", "--num-classes", $"{options.NumClasses}", .. extra, .. (bf16 ? ["--bf16"] : Array.Empty<string>()),
+        ];
+        var (found, why) = BenchSupport.RunPython("pytorch_train_bench.py", arguments);
+        if (found is not { } result)
+            return (null, why);
         return (result,
             $"torch {result.GetProperty("torch").GetString()}, torchvision {result.GetProperty("torchvision").GetString()}, {result.GetProperty("threads").GetInt32()} threads");
     }

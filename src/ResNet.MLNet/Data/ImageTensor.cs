@@ -1,3 +1,4 @@
+using System.Numerics;
 using Microsoft.ML.Data;
 
 namespace ResNet.MLNet.Data;
@@ -76,6 +77,9 @@ public sealed class ImageTensor
             return FromImage(image);
     }
 
+    /// <summary>byte / 255f for every byte: the same floats as the division, looked up.</summary>
+    private static readonly float[] UnitBytes = Enumerable.Range(0, 256).Select(b => b / 255f).ToArray();
+
     /// <summary>The RGB values of a decoded ML.NET image, scaled to [0, 1] (byte / 255, as torchvision's <c>to_tensor</c>).</summary>
     /// <exception cref="ArgumentException">The image's pixel format is neither Bgra32 nor Rgba32.</exception>
     public static ImageTensor FromImage(MLImage image)
@@ -99,9 +103,9 @@ public sealed class ImageTensor
             int o = y * width;
             for (int x = 0; x < width; x++)
             {
-                result[o + x] = row[4 * x + red] / 255f;
-                result[plane + o + x] = row[4 * x + 1] / 255f;
-                result[2 * plane + o + x] = row[4 * x + blue] / 255f;
+                result[o + x] = UnitBytes[row[4 * x + red]];
+                result[plane + o + x] = UnitBytes[row[4 * x + 1]];
+                result[2 * plane + o + x] = UnitBytes[row[4 * x + blue]];
             }
         }
         return new ImageTensor(3, height, width, result);
@@ -194,14 +198,9 @@ public sealed class ImageTensor
     /// <summary>The mirror image, left and right swapped (torchvision's <c>hflip</c>).</summary>
     public ImageTensor FlipHorizontal()
     {
-        var result = new float[data.Length];
+        var result = (float[])data.Clone();
         for (int row = 0; row < Channels * Height; row++)
-        {
-            var source = data.AsSpan(row * Width, Width);
-            var target = result.AsSpan(row * Width, Width);
-            for (int x = 0; x < Width; x++)
-                target[x] = source[Width - 1 - x];
-        }
+            result.AsSpan(row * Width, Width).Reverse();
         return new ImageTensor(Channels, Height, Width, result);
     }
 
@@ -213,20 +212,61 @@ public sealed class ImageTensor
     internal ImageTensor AdjustColors(float brightness, float contrast, float saturation)
     {
         var result = new float[data.Length];
-        for (int i = 0; i < data.Length; i++)
-            result[i] = Math.Clamp(data[i] * brightness, 0f, 1f);
-        var adjusted = new ImageTensor(Channels, Height, Width, result);
-        float mean = Channels == 3 ? adjusted.ToGrayscale().data.Average() : result.Average();
-        for (int i = 0; i < result.Length; i++)
-            result[i] = Math.Clamp(contrast * result[i] + (1 - contrast) * mean, 0f, 1f);
+        Blend(data, brightness, 0, result); // torchvision blends with black
+        int plane = Height * Width;
+        var w = ImageModelInput.Luminance;
+        float w0 = w[0], w1 = w[1], w2 = w[2];
+        float sum = 0;
         if (Channels == 3)
         {
-            var gray = adjusted.ToGrayscale().data;
-            int plane = Height * Width;
-            for (int i = 0; i < result.Length; i++)
-                result[i] = Math.Clamp(saturation * result[i] + (1 - saturation) * gray[i % plane], 0f, 1f);
+            for (int i = 0; i < plane; i++)
+                sum += w0 * result[i] + w1 * result[plane + i] + w2 * result[2 * plane + i];
         }
-        return adjusted;
+        else
+        {
+            for (int i = 0; i < plane; i++)
+                sum += result[i];
+        }
+        Blend(result, contrast, sum / plane, result);
+        if (Channels == 3)
+        {
+            var gray = new float[plane];
+            for (int i = 0; i < plane; i++)
+                gray[i] = w0 * result[i] + w1 * result[plane + i] + w2 * result[2 * plane + i];
+            for (int c = 0; c < 3; c++)
+                Blend(result.AsSpan(c * plane, plane), saturation, gray, result.AsSpan(c * plane, plane));
+        }
+        return new ImageTensor(Channels, Height, Width, result);
+    }
+
+    /// <summary>target = clamp(factor x source + (1 - factor) x other, 0, 1), with a constant <paramref name="other"/>.</summary>
+    private static void Blend(ReadOnlySpan<float> source, float factor, float other, Span<float> target)
+    {
+        float offset = (1 - factor) * other;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            Vector<float> f = new(factor), o = new(offset), one = Vector<float>.One;
+            for (; i <= source.Length - Vector<float>.Count; i += Vector<float>.Count)
+                Vector.Min(Vector.Max(new Vector<float>(source[i..]) * f + o, Vector<float>.Zero), one).CopyTo(target[i..]);
+        }
+        for (; i < source.Length; i++)
+            target[i] = Math.Clamp(factor * source[i] + offset, 0f, 1f);
+    }
+
+    /// <summary>target = clamp(factor x source + (1 - factor) x other, 0, 1), element by element.</summary>
+    private static void Blend(ReadOnlySpan<float> source, float factor, ReadOnlySpan<float> other, Span<float> target)
+    {
+        float rest = 1 - factor;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            Vector<float> f = new(factor), r = new(rest), one = Vector<float>.One;
+            for (; i <= source.Length - Vector<float>.Count; i += Vector<float>.Count)
+                Vector.Min(Vector.Max(new Vector<float>(source[i..]) * f + new Vector<float>(other[i..]) * r, Vector<float>.Zero), one).CopyTo(target[i..]);
+        }
+        for (; i < source.Length; i++)
+            target[i] = Math.Clamp(factor * source[i] + rest * other[i], 0f, 1f);
     }
 
     /// <summary>One luminance channel (ITU-R 601 weights, as torchvision's <c>rgb_to_grayscale</c>); a one-channel image is returned as a copy.</summary>
@@ -263,37 +303,96 @@ public sealed class ImageTensor
         for (int c = 0; c < Channels; c++)
         {
             float s = std[c];
-            for (int i = c * plane; i < (c + 1) * plane; i++)
-                result[i] = (data[i] - mean[perPixel ? i : c]) / s;
+            var source = data.AsSpan(c * plane, plane);
+            var target = result.AsSpan(c * plane, plane);
+            if (perPixel)
+            {
+                for (int i = 0; i < plane; i++)
+                    target[i] = (source[i] - mean[c * plane + i]) / s;
+                continue;
+            }
+            float m = mean[c];
+            int k = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                Vector<float> vm = new(m), vs = new(s);
+                for (; k <= plane - Vector<float>.Count; k += Vector<float>.Count)
+                    ((new Vector<float>(source[k..]) - vm) / vs).CopyTo(target[k..]);
+            }
+            for (; k < plane; k++)
+                target[k] = (source[k] - m) / s;
         }
         return new ImageTensor(Channels, Height, Width, result);
     }
 
-    /// <summary>Resamples one axis (the last for <paramref name="horizontal"/>, else the middle one) to <paramref name="size"/>.</summary>
+    /// <summary>
+    /// Resamples one axis (the last for <paramref name="horizontal"/>, else the middle one) to <paramref name="size"/>. Rows
+    /// are combined whole, a vector of pixels at a time; the width is resampled as the height of the transposed planes.
+    /// Each output value is still PyTorch's <c>interpolate_aa_single_dim</c>: float products accumulated in tap order.
+    /// </summary>
     private ImageTensor ResizeAxis(int size, bool horizontal)
     {
-        int inSize = horizontal ? Width : Height;
-        var (start, count, weights, taps) = AntialiasWeights(inSize, size);
-        int height = horizontal ? Height : size, width = horizontal ? size : Width;
-        var result = new float[Channels * height * width];
-        int step = horizontal ? 1 : Width; // distance between neighbouring source samples
+        if (horizontal)
+            return Transposed().ResizeAxis(size, horizontal: false).Transposed();
+        var (start, count, weights, taps) = AntialiasWeights(Height, size);
+        var result = new float[Channels * size * Width];
         for (int c = 0; c < Channels; c++)
         {
-            for (int y = 0; y < height; y++)
+            for (int y = 0; y < size; y++)
             {
-                for (int x = 0; x < width; x++)
-                {
-                    int i = horizontal ? x : y;
-                    int source = horizontal ? (c * Height + y) * Width + start[i] : (c * Height + start[i]) * Width + x;
-                    // PyTorch's interpolate_aa_single_dim: float products accumulated in order.
-                    float sum = data[source] * weights[i * taps];
-                    for (int j = 1; j < count[i]; j++)
-                        sum += data[source + j * step] * weights[i * taps + j];
-                    result[(c * height + y) * width + x] = sum;
-                }
+                var target = result.AsSpan((c * size + y) * Width, Width);
+                int source = (c * Height + start[y]) * Width;
+                Scale(data.AsSpan(source, Width), weights[y * taps], target);
+                for (int j = 1; j < count[y]; j++)
+                    AddScaled(data.AsSpan(source + j * Width, Width), weights[y * taps + j], target);
             }
         }
-        return new ImageTensor(Channels, height, width, result);
+        return new ImageTensor(Channels, size, Width, result);
+    }
+
+    /// <summary>Each plane transposed: channels x width x height.</summary>
+    private ImageTensor Transposed()
+    {
+        var result = new float[data.Length];
+        const int block = 32;
+        for (int c = 0; c < Channels; c++)
+        {
+            int plane = c * Height * Width;
+            for (int y0 = 0; y0 < Height; y0 += block)
+                for (int x0 = 0; x0 < Width; x0 += block)
+                    for (int y = y0; y < Math.Min(y0 + block, Height); y++)
+                        for (int x = x0; x < Math.Min(x0 + block, Width); x++)
+                            result[plane + x * Height + y] = data[plane + y * Width + x];
+        }
+        return new ImageTensor(Channels, Width, Height, result);
+    }
+
+    /// <summary>target = source x weight.</summary>
+    private static void Scale(ReadOnlySpan<float> source, float weight, Span<float> target)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var w = new Vector<float>(weight);
+            for (; i <= source.Length - Vector<float>.Count; i += Vector<float>.Count)
+                (new Vector<float>(source[i..]) * w).CopyTo(target[i..]);
+        }
+        for (; i < source.Length; i++)
+            target[i] = source[i] * weight;
+    }
+
+    /// <summary>target += source x weight, a product then a sum (no fused multiply-add, as PyTorch's scalar loop).</summary>
+    private static void AddScaled(ReadOnlySpan<float> source, float weight, Span<float> target)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var w = new Vector<float>(weight);
+            for (; i <= source.Length - Vector<float>.Count; i += Vector<float>.Count)
+                (new Vector<float>(target[i..]) + new Vector<float>(source[i..]) * w).CopyTo(target[i..]);
+        }
+        for (; i < source.Length; i++)
+            target[i] += source[i] * weight;
     }
 
     /// <summary>
