@@ -1,3 +1,4 @@
+using ResNet.MLNet.Applications;
 using Microsoft.DotNet.Interactive.Formatting;
 using Microsoft.ML.Data;
 using ResNet.MLNet.Models;

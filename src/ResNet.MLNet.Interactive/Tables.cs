@@ -1,3 +1,4 @@
+using ResNet.MLNet.Applications;
 using System.Globalization;
 using Microsoft.ML.Data;
 using ResNet.MLNet.Models;

@@ -22,7 +22,7 @@ internal static class BenchStreamCommand
     {
         var data = new Option<string>("--data") { Description = "Image folder (class folders), e.g. from 'bench images'.", Required = true };
         var arch = new Option<string>("--arch") { Description = "Architecture.", DefaultValueFactory = _ => "resnet18" };
-        var weights = new Option<string?>("--weights") { Description = "Pretrained weights (registry name or file). Default: resnet18.mlnet_in1k for resnet18, else none." };
+        var weights = new Option<string?>("--weights") { Description = "Pretrained weights (registry name or file). Default: resnet18.mlnet_in1k (ML.NET's ImageNet ResNet-18) for resnet18, else none." };
         var imageSize = new Option<int>("--image-size") { Description = "Network input size.", DefaultValueFactory = _ => 224 };
         var batchSize = new Option<int>("--batch-size") { Description = "Images per step.", DefaultValueFactory = _ => 32 };
         var steps = new Option<int>("--steps") { Description = "Stop after this many steps (0: run every epoch).", DefaultValueFactory = _ => 30 };
@@ -65,10 +65,11 @@ internal static class BenchStreamCommand
                         firstStepAt.Add(clock.Elapsed.TotalSeconds);
                     stepClock.Report(p);
                 });
+            string? weightsPath = parse.GetValue(weights) ?? (archName == "resnet18" ? "resnet18.mlnet_in1k" : null);
             var options = new ResNetClassifierOptions
             {
-                Architecture = architecture,
-                WeightsPath = parse.GetValue(weights) ?? (archName == "resnet18" ? "resnet18.mlnet_in1k" : null),
+                Architecture = weightsPath is null ? architecture : null, // weights bring their own architecture
+                WeightsPath = weightsPath,
                 CacheDecodedImages = parse.GetValue(cacheImages),
                 Seed = 1,
                 Training = new TrainingOptions

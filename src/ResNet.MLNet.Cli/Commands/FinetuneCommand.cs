@@ -1,3 +1,4 @@
+using ResNet.MLNet.Applications;
 using System.CommandLine;
 using Microsoft.ML;
 using ResNet.MLNet.Models;

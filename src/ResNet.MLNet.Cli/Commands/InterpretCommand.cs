@@ -1,3 +1,4 @@
+using ResNet.MLNet.Applications;
 using System.CommandLine;
 using System.Globalization;
 using ResNet.MLNet.Data;

@@ -1,3 +1,4 @@
+using ResNet.MLNet.Applications;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using ResNet.MLNet.Data;

@@ -92,7 +92,7 @@ public static class ResNetTrainer
         input.Validate();
         CheckFit(model, data, nameof(data));
         var device = model.parameters().First().device;
-        int workers = new TrainingOptions().Workers;
+        int workers = Environment.ProcessorCount;
         using var reader = new BatchReader(data, input, model.Options.InChannels, Augmentation.None, device, workers, 2 * workers);
         return Evaluate(model, reader, batchSize, ScalarType.Float32);
     }

@@ -50,7 +50,7 @@ public static class WeightsFile
     public static WeightsFormat Detect(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        Data.RegularFile.Check(path, "a weights file");
+        RegularFile.Check(path, "a weights file");
         if (IsOnnx(path))
             return WeightsFormat.Onnx;
         using var stream = File.OpenRead(path);
@@ -132,7 +132,7 @@ public static class WeightsFile
     internal static WeightsFileContent Open(string path, Func<Stream, string, WeightsFileContent> read)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        Data.RegularFile.Check(path, "a weights file"); // a FIFO would block the open, a device never end
+        RegularFile.Check(path, "a weights file"); // a FIFO would block the open, a device never end
         using var stream = File.OpenRead(path);
         return read(stream, path);
     }

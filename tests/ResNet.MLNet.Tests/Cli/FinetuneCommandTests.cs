@@ -6,6 +6,25 @@ namespace ResNet.MLNet.Tests.Cli;
 public class FinetuneCommandTests
 {
     [Fact]
+    public void Finetune_streams_the_images_when_asked_and_says_so()
+    {
+        string outDir = Path.Combine(Path.GetTempPath(), $"finetune-{Guid.NewGuid():N}");
+        try
+        {
+            var (code, output, error) = CliRunner.Run("finetune", "--data", Repo.SampleData, "--arch", "cifar_resnet20", "--image-size", "28",
+                "--epochs", "1", "--batch-size", "32", "--out", outDir, "--cache-images", "false", "--workers", "2");
+            Assert.True(code == 0, error + output);
+            Assert.Contains("data: streaming the image files with 2 decode workers (CacheDecodedImages = false)", output);
+            Assert.True(File.Exists(Path.Combine(outDir, "model.zip")));
+        }
+        finally
+        {
+            if (Directory.Exists(outDir))
+                Directory.Delete(outDir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Finetune_writes_the_model_metrics_and_curves_and_evaluate_agrees()
     {
         string outDir = Path.Combine(Path.GetTempPath(), $"finetune-{Guid.NewGuid():N}");
@@ -17,6 +36,7 @@ public class FinetuneCommandTests
             foreach (string file in new[] { "model.zip", "model.onnx", "weights.safetensors", "metrics.json", "training-curves.png", "confusion-matrix.png", "classes.txt" })
                 Assert.True(File.Exists(Path.Combine(outDir, file)), $"{file} missing");
             Assert.Contains("confusion matrix", output);
+            Assert.Contains("data: decoding into memory; 500 images at 28x28x3", output); // training and test rows, far within the 2 GiB budget
             // Redirected output: one line per epoch, the test split's accuracy included, and no repeated bar frames.
             var epochLines = output.Split('\n').Where(l => l.StartsWith("epoch ", StringComparison.Ordinal)).ToList();
             Assert.Equal(2, epochLines.Count);

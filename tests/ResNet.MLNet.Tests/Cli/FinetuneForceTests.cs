@@ -1,3 +1,4 @@
+using ResNet.MLNet.Applications;
 using ResNet.MLNet.Tests.TestSupport;
 
 namespace ResNet.MLNet.Tests.Cli;

@@ -118,4 +118,29 @@ public class ImageTensorTests(ITestOutputHelper output)
     }
 
     private static float[] Floats(JsonElement array) => array.EnumerateArray().Select(v => v.GetSingle()).ToArray();
+
+    [Fact]
+    public void Colour_jitter_follows_torchvisions_blends()
+    {
+        var random = new Random(3);
+        var image = new ImageTensor(3, 5, 7, Enumerable.Range(0, 105).Select(_ => (float)random.NextDouble()).ToArray());
+        Assert.Equal(image.Data.ToArray(), image.AdjustColors(1, 1, 1).Data.ToArray()); // factor 1 changes nothing
+
+        var bright = image.AdjustColors(2, 1, 1).Data.ToArray();
+        for (int i = 0; i < bright.Length; i++)
+            Assert.Equal(Math.Min(1f, 2 * image.Data[i]), bright[i], 6);
+
+        // Contrast 0 leaves the mean grey level everywhere; saturation 0 leaves each pixel's grey level in every channel.
+        var flat = image.AdjustColors(1, 0, 1).Data.ToArray();
+        float meanGray = image.ToGrayscale().Data.ToArray().Average();
+        Assert.All(flat, v => Assert.Equal(meanGray, v, 5));
+        var gray = image.AdjustColors(1, 1, 0).Data.ToArray();
+        var expected = image.ToGrayscale().Data.ToArray();
+        for (int i = 0; i < 35; i++)
+        {
+            Assert.Equal(expected[i], gray[i], 6);
+            Assert.Equal(expected[i], gray[35 + i], 6);
+            Assert.Equal(expected[i], gray[70 + i], 6);
+        }
+    }
 }

@@ -107,13 +107,17 @@ public class ReadmeCodeTests
     }
 
     /// <summary>What a project referencing the ResNet.MLNet package compiles against: the managed assemblies next to the tests.</summary>
-    private static IEnumerable<string> PackageAssemblies() =>
+    internal static IEnumerable<string> PackageAssemblies(bool withLibrary = true) =>
         Directory.EnumerateFiles(AppContext.BaseDirectory, "*.dll").Where(p =>
         {
+            string name = Path.GetFileName(p);
+            if (name.StartsWith("ResNet.MLNet.Tests", StringComparison.Ordinal)
+                || (!withLibrary && (name.StartsWith("ResNet.MLNet", StringComparison.Ordinal) || name == "resnet-mlnet.dll")))
+                return false;
             try
             {
                 AssemblyName.GetAssemblyName(p);
-                return !Path.GetFileName(p).StartsWith("ResNet.MLNet.Tests", StringComparison.Ordinal);
+                return true;
             }
             catch (BadImageFormatException)
             {

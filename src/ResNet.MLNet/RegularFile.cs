@@ -1,4 +1,4 @@
-namespace ResNet.MLNet.Data;
+namespace ResNet.MLNet;
 
 /// <summary>
 /// Refuses paths that are not regular files with data before anything opens them: opening a FIFO blocks until a writer

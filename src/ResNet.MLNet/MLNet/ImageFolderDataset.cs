@@ -1,7 +1,8 @@
 using Microsoft.ML;
+using ResNet.MLNet.Data;
 using ResNet.MLNet.Training;
 
-namespace ResNet.MLNet.Data;
+namespace ResNet.MLNet;
 
 /// <summary>Decodes an image-classification folder into memory for <see cref="ResNetTrainer"/>.</summary>
 public static class ImageFolderDataset

@@ -7,7 +7,7 @@ using ResNet.MLNet.Onnx;
 using ResNet.MLNet.Training;
 using ResNet.MLNet.Weights;
 
-namespace ResNet.MLNet;
+namespace ResNet.MLNet.Applications;
 
 /// <summary>Options of <see cref="ImageFolderFineTuning.Run"/>, the toolkit's main job.</summary>
 public sealed class FineTuneOptions

@@ -2,7 +2,7 @@ using Microsoft.ML.Data;
 using ResNet.MLNet.Data;
 using ResNet.MLNet.Tests.TestSupport;
 
-namespace ResNet.MLNet.Tests.Data;
+namespace ResNet.MLNet.Tests.MLNet;
 
 public class ImageFolderDatasetTests
 {

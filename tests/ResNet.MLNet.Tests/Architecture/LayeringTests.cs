@@ -1,0 +1,99 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using ResNet.MLNet.Tests.Notebooks;
+using ResNet.MLNet.Tests.TestSupport;
+using Xunit.Abstractions;
+
+namespace ResNet.MLNet.Tests.Architecture;
+
+/// <summary>
+/// The library's layers depend downwards only (docs/ARCHITECTURE.md): its sources are compiled here with Roslyn, every
+/// name in a file is resolved to the symbol it means, and a symbol declared in a higher layer's folder is a violation.
+/// </summary>
+public class LayeringTests(ITestOutputHelper output)
+{
+    /// <summary>Folders of src/ResNet.MLNet by layer, lowest first; a folder may use its own layer and those below.</summary>
+    private static readonly string[][] Layers =
+    [
+        ["", "Native"],                 // UserMessages and the native loader
+        ["Models", "Weights", "Onnx"],  // networks, weight files, ONNX
+        ["Data"],                       // image files, decoding, torchvision-exact preprocessing
+        ["Training"],                   // datasets, the trainer
+        ["Explain"],                    // Grad-CAM, interpretation
+        ["MLNet"],                      // estimators, transformers, catalog extensions
+        ["Applications"],               // whole jobs over the estimators (fine-tune an image folder)
+    ];
+
+    private static string Source => Path.Combine(Repo.Root, "src", "ResNet.MLNet");
+
+    [Fact]
+    public void Every_layer_depends_only_on_itself_and_the_layers_below()
+    {
+        var violations = Dependencies().Where(d => LayerOf(d.To) > LayerOf(d.From)).ToList();
+        foreach (var d in violations)
+            output.WriteLine($"{d.From} -> {d.To}: {d.File} uses {d.Symbol}");
+        Assert.True(violations.Count == 0,
+            "Upward dependencies:\n" + string.Join("\n", violations.Select(d => $"  {d.From} -> {d.To}: {d.File} uses {d.Symbol}").Distinct()));
+    }
+
+    [Fact]
+    public void The_check_sees_dependencies()
+    {
+        // The analysis must find what is there, or the test above could not fail.
+        var edges = Dependencies().Select(d => (d.From, d.To)).Distinct().ToList();
+        Assert.Contains(("MLNet", "Training"), edges);
+        Assert.Contains(("Training", "Models"), edges);
+        Assert.All(Layers.SelectMany(l => l).Where(f => f != ""), folder => Assert.True(Directory.Exists(Path.Combine(Source, folder)), $"{folder} is gone"));
+    }
+
+    private static int LayerOf(string folder)
+    {
+        int layer = Array.FindIndex(Layers, l => l.Contains(folder));
+        Assert.True(layer >= 0, $"The folder '{folder}' of src/ResNet.MLNet is in no layer: add it to {nameof(Layers)} and docs/ARCHITECTURE.md.");
+        return layer;
+    }
+
+    private static string FolderOf(string path)
+    {
+        string relative = Path.GetRelativePath(Source, path);
+        int slash = relative.IndexOf(Path.DirectorySeparatorChar);
+        return slash < 0 ? "" : relative[..slash];
+    }
+
+    private sealed record Dependency(string From, string To, string File, string Symbol);
+
+    private static List<Dependency> Dependencies()
+    {
+        var parse = new CSharpParseOptions(LanguageVersion.Latest);
+        var trees = Directory.EnumerateFiles(Source, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                        && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Select(f => CSharpSyntaxTree.ParseText(File.ReadAllText(f), parse, path: f))
+            .Append(CSharpSyntaxTree.ParseText(NotebookRunner.SdkImplicitUsings, parse))
+            .ToList();
+        var compilation = CSharpCompilation.Create("layering", trees,
+            NotebookRunner.FrameworkAssemblies().Concat(Docs.ReadmeCodeTests.PackageAssemblies(withLibrary: false)).Distinct().Select(p => MetadataReference.CreateFromFile(p)),
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable));
+        // Source generators (regular expressions) and build-only references do not run here; the few names they declare
+        // stay unresolved, which cannot hide a dependency between the library's own folders.
+
+        var result = new List<Dependency>();
+        foreach (var tree in trees.Where(t => t.FilePath.StartsWith(Source, StringComparison.Ordinal)))
+        {
+            string from = FolderOf(tree.FilePath);
+            var model = compilation.GetSemanticModel(tree);
+            foreach (var name in tree.GetRoot().DescendantNodes().OfType<SimpleNameSyntax>())
+            {
+                var symbol = model.GetSymbolInfo(name).Symbol ?? model.GetSymbolInfo(name).CandidateSymbols.FirstOrDefault();
+                var declared = (symbol as ITypeSymbol ?? symbol?.ContainingType)?.OriginalDefinition;
+                if (declared?.Locations.FirstOrDefault(l => l.IsInSource)?.SourceTree?.FilePath is not { } path || !path.StartsWith(Source, StringComparison.Ordinal))
+                    continue;
+                string to = FolderOf(path);
+                if (to != from)
+                    result.Add(new Dependency(from, to, Path.GetRelativePath(Source, tree.FilePath), declared.ToDisplayString()));
+            }
+        }
+        return result;
+    }
+}
