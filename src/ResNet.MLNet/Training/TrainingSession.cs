@@ -38,7 +38,7 @@ internal sealed class TrainingSession : IDisposable
     private string? checkpointPath;
 
     /// <summary>Pooled features of the frozen backbone (<see cref="TrainingOptions.CacheFrozenFeatures"/>), by row; null when not cached.</summary>
-    private Tensor? trainFeatures, validationFeatures;
+    private FeatureCache? trainFeatures, validationFeatures;
 
     public TrainingSession(ResNetModel model, ImageDataset train, ImageDataset? validation, TrainingOptions options, Device device)
     {
@@ -241,8 +241,7 @@ internal sealed class TrainingSession : IDisposable
     {
         int from = step * options.BatchSize;
         var batch = order.AsSpan(from, Math.Min(options.BatchSize, order.Length - from));
-        using var indices = tensor(batch.ToArray().Select(i => (long)i).ToArray(), device: device);
-        return (trainFeatures!.index_select(0, indices), train.LabelsAt(batch));
+        return (trainFeatures!.Gather(batch, device), train.LabelsAt(batch));
     }
 
     /// <summary>
@@ -267,23 +266,28 @@ internal sealed class TrainingSession : IDisposable
         return true;
     }
 
-    /// <summary>The pooled features of every image of <paramref name="reader"/>, in row order, from the float32 network in evaluation mode.</summary>
-    private Tensor Features(BatchReader reader)
+    /// <summary>
+    /// The pooled features of every image of <paramref name="reader"/>, in row order, from the float32 network in
+    /// evaluation mode; in memory within <see cref="TrainingOptions.FeatureCacheMemoryBudget"/>, else on disk.
+    /// </summary>
+    private FeatureCache Features(BatchReader reader)
     {
         bool training = model.training;
         model.eval();
         try
         {
-            using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             using var feed = reader.Evaluation(options.BatchSize);
-            var batches = new List<Tensor>();
-            for (int k = 0; k * options.BatchSize < reader.Data.Count; k++)
+            IEnumerable<Tensor> Batches()
             {
-                options.CancellationToken.ThrowIfCancellationRequested();
-                batches.Add(model.ForwardEmbedding(feed.Next(k).Input));
+                for (int k = 0; k * options.BatchSize < reader.Data.Count; k++)
+                {
+                    options.CancellationToken.ThrowIfCancellationRequested();
+                    using var scope = NewDisposeScope();
+                    yield return model.ForwardEmbedding(feed.Next(k).Input);
+                }
             }
-            return cat(batches, 0).MoveToOuterDisposeScope();
+            return FeatureCache.Build(reader.Data.Count, Batches(), options.FeatureCacheMemoryBudget);
         }
         finally
         {
@@ -348,7 +352,8 @@ internal sealed class TrainingSession : IDisposable
                 ? ResNetTrainer.Score(validation.Count, model.NumClasses, options.BatchSize, k =>
                 {
                     int start = k * options.BatchSize, count = Math.Min(options.BatchSize, validation.Count - start);
-                    return (model.ForwardClassifier(features.narrow(0, start, count)), validation.LabelsAt(Enumerable.Range(start, count).ToArray()));
+                    int[] rows = Enumerable.Range(start, count).ToArray();
+                    return (model.ForwardClassifier(features.Gather(rows, device)), validation.LabelsAt(rows));
                 })
                 : bfloat16 is null
                     ? ResNetTrainer.Evaluate(model, validationReader!, options.BatchSize, ScalarType.Float32)

@@ -127,6 +127,29 @@ public class StreamingTrainingTests
     }
 
     [Fact]
+    public void A_feature_cache_over_its_memory_budget_goes_to_disk_with_the_same_result()
+    {
+        using var temp = new TempDirectory();
+        using var data = ImageFileDataset.FromFolder(WriteQuadrantFolder(temp.Path, perClass: 6));
+        var (train, validation) = data.SplitStratified(0.25, seed: 2);
+        var factory = new ModelFactory(TinyOptions());
+        TrainingOptions HeadOnly(long budget)
+        {
+            var options = Options(Augmentation.None, workers: 2, epochs: 3);
+            options.Freeze = FreezeMode.HeadOnly;
+            options.FeatureCacheMemoryBudget = budget;
+            return options;
+        }
+        using var inMemory = factory.Create();
+        using var onDisk = factory.Create();
+        var a = ResNetTrainer.Train(inMemory, train, validation, HeadOnly(1L << 30));
+        var b = ResNetTrainer.Train(onDisk, train, validation, HeadOnly(0));
+
+        AssertSameState(inMemory, onDisk);
+        Assert.Equal(a.History.Select(h => h.ValidationLoss), b.History.Select(h => h.ValidationLoss));
+    }
+
+    [Fact]
     public void A_file_deleted_during_training_stops_the_run_naming_it_and_keeps_the_last_checkpoint()
     {
         using var temp = new TempDirectory();
