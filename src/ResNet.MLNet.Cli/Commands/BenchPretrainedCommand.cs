@@ -28,9 +28,11 @@ internal static class BenchPretrainedCommand
         var imageSize = new Option<int>("--image-size") { Description = "Fine-tuning input size (the probe uses the weights' own, 224).", DefaultValueFactory = _ => 64 };
         var lr = new Option<float>("--lr") { Description = "Fine-tuning peak learning rate (AdamW, one-cycle).", DefaultValueFactory = _ => 1e-3f };
         var json = new Option<bool>("--json") { Description = "Print one JSON object at the end." };
+        var int8Bits = new Option<int>("--int8-weight-bits") { Description = "Weight bits of the int8 featurizer (7 or 8).", DefaultValueFactory = _ => 7 };
+        var int8Calibration = new Option<int>("--int8-calibration") { Description = "Calibration images of the int8 featurizer.", DefaultValueFactory = _ => 32 };
         var command = new Command("pretrained", "Linear probe and fine-tuning from pretrained weights vs random initialization, and the featurizer vs ML.NET's DnnFeaturizeImage.")
         {
-            data, weights, epochs, imageSize, lr, json,
+            data, weights, epochs, imageSize, lr, int8Bits, int8Calibration, json,
         };
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
@@ -54,6 +56,7 @@ internal static class BenchPretrainedCommand
             probes.Add(Probe(ml, "toolkit featurizer, pretrained, int8", ml.Transforms.ResNetFeaturizer(new ResNetFeaturizerOptions
             {
                 OutputColumnName = "Features", InputColumnName = "Image", WeightsPath = weightsName, Precision = ResNetPrecision.Int8,
+                Int8 = new Int8Options { WeightBits = parse.GetValue(int8Bits), CalibrationImages = parse.GetValue(int8Calibration) },
             }), train, test, log, out var int8Features, out _));
             var cosines = toolkitFeatures.Zip(mlnetFeatures, Cosine).ToList();
             var testImages = ImageFolder.List(folder, new ImageFolderOptions { Split = "test" });
