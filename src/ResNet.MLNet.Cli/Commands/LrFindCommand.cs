@@ -21,9 +21,10 @@ internal static class LrFindCommand
         var seed = new Option<long>("--seed") { Description = "Seed of initialization, data order and augmentation.", DefaultValueFactory = _ => 1 };
         var output = new Option<string>("--out") { Description = "PNG of the curve.", DefaultValueFactory = _ => "lr-find.png" };
         var maxPixels = ImageLimitOption.Create();
+        var cacheImages = new Option<bool?>("--cache-images") { Description = "As in finetune: true decodes into memory, false streams the files. Default: in memory when the decoded images fit in 2 GiB." };
         var command = new Command("lr-find", "Sweep the learning rate up exponentially, one batch each (fastai's lr_find), print the suggestion and draw the curve.")
         {
-            data, arch, weights, imageSize, batchSize, freezeEpochs, steps, seed, output, maxPixels,
+            data, arch, weights, imageSize, batchSize, freezeEpochs, steps, seed, output, maxPixels, cacheImages,
         };
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
@@ -31,12 +32,17 @@ internal static class LrFindCommand
             if (!Directory.Exists(folder))
                 return CliOutput.Fail(parse, $"Data folder '{Path.GetFullPath(folder)}' does not exist.");
             var split = Directory.Exists(Path.Combine(folder, "train")) ? new ImageFolderOptions { Split = "train" } : null;
-            int classes = ImageFolder.List(folder, split).Select(e => e.Label).Distinct().Count();
+            var entries = ImageFolder.List(folder, split);
+            int classes = entries.Select(e => e.Label).Distinct().Count();
             string? archName = parse.GetValue(arch) ?? (parse.GetValue(weights) is null ? "resnet34" : null);
             var setup = ZooModels.Build(archName, parse.GetValue(weights), classes, WeightsLoadOptions.Default, parse.InvocationConfiguration.Error);
             using var network = setup.Model;
             var input = setup.Input.WithImageSize(parse.GetValue(imageSize) ?? setup.Input.ImageSize);
-            var train = ImageFolderDataset.Load(folder, input.ImageSize, input.Channels, split, ImageLimitOption.Limits(parse, maxPixels));
+            var limits = ImageLimitOption.Limits(parse, maxPixels);
+            bool inMemory = parse.GetValue(cacheImages) ?? (long)entries.Count * input.Channels * input.ImageSize * input.ImageSize <= new ResNetClassifierOptions().DecodedImageMemoryBudget;
+            using ImageDataset train = inMemory
+                ? ImageFolderDataset.Load(folder, input.ImageSize, input.Channels, split, limits)
+                : ImageFileDataset.FromFolder(folder, split, limits);
             var options = new TrainingOptions
             {
                 BatchSize = parse.GetValue(batchSize),

@@ -58,7 +58,10 @@ public sealed class ResNetClassifierOptions
     /// <summary>Seed of initialization, data order and augmentation. Default null: drawn from the MLContext's seed.</summary>
     public long? Seed { get; set; }
 
-    /// <summary>A text column naming each row's image file, quoted in errors. Default "ImagePath" (used when present).</summary>
+    /// <summary>
+    /// A text column naming each row's image file: quoted in errors, and the files streamed when the images are not
+    /// decoded into memory (<see cref="CacheDecodedImages"/>). Default "ImagePath" (used when present).
+    /// </summary>
     public string? ImagePathColumnName { get; set; } = "ImagePath";
 
     /// <summary>

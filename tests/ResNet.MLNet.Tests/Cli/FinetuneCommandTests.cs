@@ -129,6 +129,12 @@ public class FinetuneCommandTests
         using var picture = SkiaSharp.SKBitmap.Decode(png);
         Assert.True(picture.Width >= 600, $"lr.png is {picture.Width} wide");
 
+        // Streamed from the files, the sweep runs the same way.
+        var (streamed, streamedOutput, streamedError) = CliRunner.Run("lr-find", "--data", Repo.SampleData, "--arch", "cifar_resnet20", "--image-size", "28",
+            "--steps", "25", "--out", png, "--cache-images", "false");
+        Assert.True(streamed == 0, streamedError + streamedOutput);
+        Assert.Matches(@"Suggested learning rate: [0-9.E+-]+ \(steepest descent\)", streamedOutput);
+
         var (tooFew, _, tooFewError) = CliRunner.Run("lr-find", "--data", Repo.SampleData, "--arch", "cifar_resnet20", "--image-size", "28", "--batch-size", "1000", "--out", png);
         Assert.Equal(1, tooFew);
         Assert.Contains("at least one full batch", tooFewError);
