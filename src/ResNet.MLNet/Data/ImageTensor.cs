@@ -60,21 +60,25 @@ public sealed class ImageTensor
     /// <exception cref="InvalidDataException">The file is not an image ML.NET can decode, or is over the limits; the message names it.</exception>
     public static ImageTensor Load(string path, ImageLimits? limits = null)
     {
+        using var image = Decode(path, limits);
+        return FromImage(image);
+    }
+
+    /// <summary>The decoding of <see cref="Load"/>, with its checks and errors, giving ML.NET's 8-bit image (the caller disposes it).</summary>
+    internal static MLImage Decode(string path, ImageLimits? limits)
+    {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ImageHeader.Check(path, limits);
         byte[] bytes = File.ReadAllBytes(path); // read errors surface as themselves, not as "not an image"
-        MLImage image;
         try
         {
-            image = MLImage.CreateFromStream(new MemoryStream(bytes, writable: false));
+            return MLImage.CreateFromStream(new MemoryStream(bytes, writable: false));
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
             throw new InvalidDataException(
                 $"'{Path.GetFullPath(path)}' is not an image ML.NET can decode ({bytes.Length} bytes; expected PNG, JPEG, BMP, GIF or WebP): {UserMessages.Of(e)}", e);
         }
-        using (image)
-            return FromImage(image);
     }
 
     /// <summary>byte / 255f for every byte: the same floats as the division, looked up.</summary>
@@ -85,21 +89,32 @@ public sealed class ImageTensor
     public static ImageTensor FromImage(MLImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
+        return FromImage(image, 0, 0, image.Height, image.Width);
+    }
+
+    /// <summary>
+    /// The region <paramref name="height"/> x <paramref name="width"/> at (<paramref name="top"/>, <paramref name="left"/>)
+    /// of a decoded image, as <see cref="FromImage(MLImage)"/> then <see cref="Crop"/> would give it, converting only the region.
+    /// </summary>
+    internal static ImageTensor FromImage(MLImage image, int top, int left, int height, int width)
+    {
         var (red, blue) = image.PixelFormat switch
         {
             MLPixelFormat.Bgra32 => (2, 0),
             MLPixelFormat.Rgba32 => (0, 2),
             var other => throw new ArgumentException($"Pixel format {other} is not supported; expected Bgra32 or Rgba32.", nameof(image)),
         };
-        int width = image.Width, height = image.Height, plane = width * height;
+        if (top < 0 || left < 0 || height < 1 || width < 1 || top + height > image.Height || left + width > image.Width)
+            throw new ArgumentOutOfRangeException(nameof(top), $"The region {width}x{height} at ({left}, {top}) is not inside the {image.Width}x{image.Height} image.");
+        int plane = width * height;
         var pixels = image.Pixels;
-        int stride = pixels.Length / height;
-        if (stride < width * 4)
-            throw new ArgumentException($"The image holds {pixels.Length} bytes; {width} x {height} pixels need {width * height * 4}.", nameof(image));
+        int stride = pixels.Length / image.Height;
+        if (stride < image.Width * 4)
+            throw new ArgumentException($"The image holds {pixels.Length} bytes; {image.Width} x {image.Height} pixels need {image.Width * image.Height * 4}.", nameof(image));
         var result = new float[3 * plane];
         for (int y = 0; y < height; y++)
         {
-            var row = pixels.Slice(y * stride, width * 4);
+            var row = pixels.Slice((top + y) * stride + left * 4, width * 4);
             int o = y * width;
             for (int x = 0; x < width; x++)
             {

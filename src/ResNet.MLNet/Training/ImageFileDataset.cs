@@ -1,3 +1,4 @@
+using Microsoft.ML.Data;
 using ResNet.MLNet.Data;
 
 namespace ResNet.MLNet.Training;
@@ -75,14 +76,14 @@ public sealed class ImageFileDataset : ImageDataset
         return (Subset(train), Subset(validation));
     }
 
-    /// <summary>Decodes row <paramref name="index"/> to RGB in [0, 1].</summary>
+    /// <summary>Decodes row <paramref name="index"/> to ML.NET's 8-bit image (the caller disposes it).</summary>
     /// <exception cref="InvalidDataException">The file is gone, unreadable, corrupt or over the limits; the message names it.</exception>
-    internal ImageTensor Decode(int index)
+    internal MLImage Decode(int index)
     {
         string path = paths[index];
         try
         {
-            return ImageTensor.Load(path, Limits);
+            return ImageTensor.Decode(path, Limits);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

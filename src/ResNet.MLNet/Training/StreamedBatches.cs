@@ -1,4 +1,5 @@
 using System.Buffers;
+using Microsoft.ML.Data;
 using ResNet.MLNet.Data;
 using static TorchSharp.torch;
 
@@ -17,20 +18,21 @@ internal sealed class ImageFileTransform(ImageModelInput input, Augmentation? au
 
     public ImageModelInput Input => input;
 
-    public ImageTensor Apply(ImageTensor rgb, RandomSource? random)
+    /// <summary>The network input of a decoded image; a random crop converts only its own pixels to float.</summary>
+    public ImageTensor Apply(MLImage image, RandomSource? random)
     {
         if (augmentation is null || random is null || !augmentation.IsEnabled)
-            return ImagePreprocessing.Apply(rgb, input);
+            return ImagePreprocessing.Apply(ImageTensor.FromImage(image), input);
         int size = input.ImageSize;
         ImageTensor x;
         if (augmentation.RandomResizedCrop)
         {
-            var (top, left, h, w) = BatchPreprocessor.CropBox(rgb.Height, rgb.Width, augmentation.MinScale, random);
-            x = rgb.Crop(top, left, h, w).Resize(size, size);
+            var (top, left, h, w) = BatchPreprocessor.CropBox(image.Height, image.Width, augmentation.MinScale, random);
+            x = ImageTensor.FromImage(image, top, left, h, w).Resize(size, size);
         }
         else
         {
-            x = ImagePreprocessing.Cropped(rgb, input);
+            x = ImagePreprocessing.Cropped(ImageTensor.FromImage(image), input);
         }
         if (augmentation.HorizontalFlip && random.NextDouble() < 0.5)
             x = x.FlipHorizontal();
@@ -103,8 +105,8 @@ internal sealed class StreamedBatches : IDisposable
                 {
                     token.ThrowIfCancellationRequested();
                     var item = random is { } r ? RandomSource.ForItem(r.Seed, r.Epoch, stream: 1, from + j) : null;
-                    var image = transform.Apply(data.Decode(order[from + j]), item);
-                    image.Data.CopyTo(values.AsSpan(j * transform.Values, transform.Values));
+                    using var decoded = data.Decode(order[from + j]);
+                    transform.Apply(decoded, item).Data.CopyTo(values.AsSpan(j * transform.Values, transform.Values));
                 }
                 return new PreparedBatch(values, count, data.LabelsAt(order.AsSpan(from, count)));
             }

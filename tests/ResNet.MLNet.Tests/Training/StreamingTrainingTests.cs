@@ -52,16 +52,17 @@ public class StreamingTrainingTests
         WriteQuadrantFolder(temp.Path, perClass: 1);
         using var data = ImageFileDataset.FromFolder(temp.Path);
         var input = new ImageModelInput { ImageSize = 16, ResizeSize = 18 };
-        var original = data.Decode(0);
+        using var decoded = data.Decode(0);
+        var original = ImageTensor.FromImage(decoded);
 
         var augmentation = new Augmentation { MinScale = 0.2f, HorizontalFlip = false, ColorJitter = 0 };
         var transform = new ImageFileTransform(input, augmentation);
-        var produced = transform.Apply(original, RandomSource.ForItem(3, 0, 1, 0));
+        var produced = transform.Apply(decoded, RandomSource.ForItem(3, 0, 1, 0));
         var (top, left, h, w) = BatchPreprocessor.CropBox(original.Height, original.Width, 0.2, RandomSource.ForItem(3, 0, 1, 0));
         var expected = original.Crop(top, left, h, w).Resize(16, 16).Normalize(input.Mean, input.Std);
         Assert.Equal(expected.Data.ToArray(), produced.Data.ToArray());
 
-        var evaluation = new ImageFileTransform(input, null).Apply(original, null);
+        var evaluation = new ImageFileTransform(input, null).Apply(decoded, null);
         Assert.Equal(ImagePreprocessing.Apply(original, input).Data.ToArray(), evaluation.Data.ToArray());
     }
 
