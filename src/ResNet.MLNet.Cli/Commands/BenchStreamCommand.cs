@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
@@ -40,31 +39,24 @@ internal static class BenchStreamCommand
         };
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
-            var clock = Stopwatch.StartNew();
+            // Started first, so that its step times count from the start of the command (listing, checks, decoding).
+            using var cancel = new CancellationTokenSource();
+            var epochSeconds = new List<double>();
+            int stepLimit = parse.GetValue(steps);
+            var stepClock = new StepClock(
+                onEpoch: p => epochSeconds.Add(p.EpochMetrics!.Seconds),
+                onStep: p =>
+                {
+                    if (stepLimit > 0 && p.Step >= stepLimit)
+                        cancel.Cancel();
+                });
             var load = BenchSupport.LoadAverage();
             string folder = Path.GetFullPath(parse.GetValue(data)!);
-            int stepLimit = parse.GetValue(steps);
             var entries = ImageFolder.List(folder);
             if (parse.GetValue(limit) is int n && n < entries.Count)
                 entries = Enumerable.Range(0, n).Select(i => entries[(int)((long)i * entries.Count / n)]).ToList();
             string archName = parse.GetValue(arch)!;
             var architecture = Enum.GetValues<ResNetArchitecture>().First(a => ResNetModels.Name(a) == ResNetModels.Options(archName).Name);
-            using var cancel = new CancellationTokenSource();
-            var stepClock = new StepClock(onStep: p =>
-            {
-                if (stepLimit > 0 && p.Step >= stepLimit)
-                    cancel.Cancel();
-            });
-            var firstStepAt = new List<double>();
-            var epochSeconds = new List<double>();
-            var progress = new StepClock(
-                onEpoch: p => epochSeconds.Add(p.EpochMetrics!.Seconds),
-                onStep: p =>
-                {
-                    if (firstStepAt.Count == 0)
-                        firstStepAt.Add(clock.Elapsed.TotalSeconds);
-                    stepClock.Report(p);
-                });
             string? weightsPath = parse.GetValue(weights) ?? (archName == "resnet18" ? "resnet18.mlnet_in1k" : null);
             var options = new ResNetClassifierOptions
             {
@@ -82,7 +74,7 @@ internal static class BenchStreamCommand
                     Augmentation = parse.GetValue(noAugment) ? Augmentation.None : new Augmentation(),
                     CacheFrozenFeatures = parse.GetValue(cacheFeatures),
                     CancellationToken = cancel.Token,
-                    Progress = progress,
+                    Progress = stepClock,
                 },
             };
             var ml = new MLContext(seed: 1);
@@ -98,7 +90,7 @@ internal static class BenchStreamCommand
             var result = new
             {
                 images = entries.Count, arch = archName, image_size = options.Training.ImageSize, batch_size = perStep,
-                data_loading = classifier.DataLoading, seconds_to_first_step = firstStepAt.FirstOrDefault(), steps = ends.Count,
+                data_loading = classifier.DataLoading, seconds_to_first_step = ends.FirstOrDefault(), steps = ends.Count,
                 images_per_second = imagesPerSecond, epoch_seconds = epochSeconds, peak_rss_mb = peak, load_before = load,
             };
             if (parse.GetValue(json))

@@ -39,7 +39,7 @@ internal static class LrFindCommand
             using var network = setup.Model;
             var input = setup.Input.WithImageSize(parse.GetValue(imageSize) ?? setup.Input.ImageSize);
             var limits = ImageLimitOption.Limits(parse, maxPixels);
-            bool inMemory = parse.GetValue(cacheImages) ?? (long)entries.Count * input.Channels * input.ImageSize * input.ImageSize <= new ResNetClassifierOptions().DecodedImageMemoryBudget;
+            bool inMemory = parse.GetValue(cacheImages) ?? ClassifierData.DecodedBytes(entries.Count, input) <= new ResNetClassifierOptions().DecodedImageMemoryBudget;
             using ImageDataset train = inMemory
                 ? ImageFolderDataset.Load(folder, input.ImageSize, input.Channels, split, limits)
                 : ImageFileDataset.FromFolder(folder, split, limits);

@@ -78,7 +78,6 @@ internal sealed class ParquetFeatureWriter : IFeatureWriter
     private readonly List<string> paths = [];
     private readonly List<string> labels = [];
     private readonly float[][] columns;
-    private bool completed;
 
     public ParquetFeatureWriter(string path, int width, IReadOnlyDictionary<string, string> metadata)
     {
@@ -106,7 +105,6 @@ internal sealed class ParquetFeatureWriter : IFeatureWriter
         Flush();
         writer.DisposeAsync().AsTask().GetAwaiter().GetResult(); // writes the footer
         stream.Flush(flushToDisk: true);
-        completed = true;
     }
 
     private void Flush()
@@ -127,9 +125,5 @@ internal sealed class ParquetFeatureWriter : IFeatureWriter
     }
 
     /// <summary>Closes the file; without <see cref="Complete"/> it has no footer and is not a Parquet file.</summary>
-    public void Dispose()
-    {
-        _ = completed;
-        stream.Dispose();
-    }
+    public void Dispose() => stream.Dispose();
 }

@@ -76,7 +76,7 @@ internal static class ClassifierData
             .Append(ImagePipeline.ExtractPixels(transforms, resized, pixels, channels, asBytes: true)).Fit(data).Transform(data);
         var label = view.Schema[labelColumn];
         var pathColumn = pathColumnName is null ? null : view.Schema.GetColumnOrNull(pathColumnName);
-        long rows = data.GetRowCount() ?? CountRows(data, labelColumn);
+        long rows = RowCount(data);
         if (rows == 0)
             throw new InvalidDataException($"The {role} data has no rows.");
         if (rows > Array.MaxLength)
@@ -86,7 +86,7 @@ internal static class ClassifierData
         TorchRuntime.EnsureInitialized();
         var images = torch.empty([rows, channels, size, size], torch.ScalarType.Byte);
         var labels = new long[rows];
-        var index = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (long)p.i, StringComparer.Ordinal);
+        var index = ImageDataset.ClassIndex(classes);
         try
         {
             using var cursor = view.GetRowCursor(pathColumn is { } p ? [view.Schema[pixels], label, p] : [view.Schema[pixels], label]);
@@ -113,6 +113,9 @@ internal static class ClassifierData
         }
     }
 
+    /// <summary>Bytes that <paramref name="rows"/> images take decoded at <paramref name="input"/>'s size and channels, as bytes.</summary>
+    public static long DecodedBytes(long rows, ImageModelInput input) => rows * input.Channels * input.ImageSize * input.ImageSize;
+
     /// <summary>
     /// The rows as image files for streaming: each row's path (from <paramref name="pathColumnName"/>) and label, nothing
     /// decoded. Every file's header is checked first, and all bad files are reported at once.
@@ -123,7 +126,7 @@ internal static class ClassifierData
         ImagePipeline.CheckImageFiles(data, pathColumnName, imageLimits);
         var pathColumn = data.Schema[pathColumnName];
         var label = data.Schema[labelColumn];
-        var index = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (long)p.i, StringComparer.Ordinal);
+        var index = ImageDataset.ClassIndex(classes);
         var paths = new List<string>();
         var labels = new List<long>();
         using (var cursor = data.GetRowCursor([pathColumn, label]))
@@ -145,9 +148,12 @@ internal static class ClassifierData
         return new ImageFileDataset(paths, labels.ToArray(), classes, imageLimits);
     }
 
-    private static long CountRows(IDataView data, string column)
+    /// <summary>The rows of <paramref name="data"/>: its known count, else counted with a cursor that reads no column.</summary>
+    public static long RowCount(IDataView data)
     {
-        using var cursor = data.GetRowCursor([data.Schema[column]]);
+        if (data.GetRowCount() is long known)
+            return known;
+        using var cursor = data.GetRowCursor([]);
         long count = 0;
         while (cursor.MoveNext())
             count++;

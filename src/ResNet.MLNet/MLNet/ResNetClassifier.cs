@@ -108,8 +108,8 @@ public sealed class ResNetClassifierTrainer : IEstimator<ResNetClassifierTransfo
         if (options.CacheDecodedImages == false && !hasPaths)
             throw new ArgumentOutOfRangeException(nameof(input),
                 $"Schema mismatch for input column '{pathColumn}': streaming (CacheDecodedImages = false) needs a text column of image paths in the training and validation data.");
-        long rows = Rows(input) + (options.ValidationSet is { } v ? Rows(v) : 0);
-        long bytes = rows * modelInput.Channels * modelInput.ImageSize * modelInput.ImageSize;
+        long rows = ClassifierData.RowCount(input) + (options.ValidationSet is { } v ? ClassifierData.RowCount(v) : 0);
+        long bytes = ClassifierData.DecodedBytes(rows, modelInput);
         string size = string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"{rows} images at {modelInput.ImageSize}x{modelInput.ImageSize}x{modelInput.Channels} take {bytes / 1048576.0:F0} MB decoded");
         int workers = options.Training.Workers;
@@ -123,17 +123,6 @@ public sealed class ResNetClassifierTrainer : IEstimator<ResNetClassifierTransfo
                 $"data: decoding into memory; {size}, within the budget of {options.DecodedImageMemoryBudget / 1048576.0:F0} MB (DecodedImageMemoryBudget)."),
             null => (false, $"data: {streamed}; {size}, over the budget of {options.DecodedImageMemoryBudget / 1048576.0:F0} MB (DecodedImageMemoryBudget)."),
         };
-    }
-
-    private static long Rows(IDataView view)
-    {
-        if (view.GetRowCount() is long known)
-            return known;
-        using var cursor = view.GetRowCursor([]);
-        long count = 0;
-        while (cursor.MoveNext())
-            count++;
-        return count;
     }
 
     private ImageDataset LoadDataset(MLContext ml, IDataView view, ImageModelInput modelInput, IReadOnlyList<string> classes, string role, bool inMemory)

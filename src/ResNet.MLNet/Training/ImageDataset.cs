@@ -49,6 +49,10 @@ public abstract class ImageDataset : IDisposable
         return result;
     }
 
+    /// <summary>Class index by class name (ordinal), for mapping labels given as names.</summary>
+    internal static Dictionary<string, long> ClassIndex(IReadOnlyList<string> classNames) =>
+        classNames.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (long)p.i, StringComparer.Ordinal);
+
     /// <summary>Checks <paramref name="indices"/> all lie in [0, <see cref="Count"/>).</summary>
     /// <exception cref="ArgumentOutOfRangeException">One does not; it is named.</exception>
     private protected void CheckIndices(IReadOnlyList<int> indices)

@@ -46,7 +46,7 @@ public sealed class ImageFileDataset : ImageDataset
     {
         var entries = ImageFolder.List(folder, options);
         var classes = entries.Select(e => e.Label).Distinct().ToList();
-        var index = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => (long)p.i, StringComparer.Ordinal);
+        var index = ClassIndex(classes);
         return new ImageFileDataset(entries.Select(e => e.ImagePath).ToList(), entries.Select(e => index[e.Label]).ToArray(), classes, limits);
     }
 

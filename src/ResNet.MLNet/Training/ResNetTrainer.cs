@@ -92,8 +92,8 @@ public static class ResNetTrainer
         input.Validate();
         CheckFit(model, data, nameof(data));
         var device = model.parameters().First().device;
-        int workers = Environment.ProcessorCount;
-        using var reader = new BatchReader(data, input, model.Options.InChannels, Augmentation.None, device, workers, 2 * workers);
+        var defaults = new TrainingOptions(); // the decoding workers and prefetch of image files, as in training
+        using var reader = new BatchReader(data, input, model.Options.InChannels, Augmentation.None, device, defaults.Workers, defaults.Prefetch);
         return Evaluate(model, reader, batchSize, ScalarType.Float32);
     }
 

@@ -128,7 +128,8 @@ internal sealed class TrainingSession : IDisposable
                 if (within == 0)
                 {
                     feed?.Dispose();
-                    feed = OpenEpoch(step / stepsPerEpoch, augmentationRandom);
+                    int epoch = step / stepsPerEpoch;
+                    feed = OpenEpoch(EpochOrder(epoch), epoch, augmentationRandom);
                 }
                 double lr = finder.StartLearningRate * Math.Pow(finder.EndLearningRate / finder.StartLearningRate, (double)step / (finder.Steps - 1));
                 double loss;
@@ -177,13 +178,17 @@ internal sealed class TrainingSession : IDisposable
         model.eval();
     }
 
-    /// <summary>The training batches of <paramref name="epoch"/>: its permutation of the rows, read through the reader.</summary>
-    private BatchReader.Feed OpenEpoch(int epoch, RandomSource augmentationRandom)
+    /// <summary>The permutation of the training rows that <paramref name="epoch"/> visits, from the seed alone.</summary>
+    private int[] EpochOrder(int epoch)
     {
         int[] order = Enumerable.Range(0, train.Count).ToArray();
         RandomSource.For(options.Seed, epoch, stream: 0).Shuffle(order);
-        return trainReader.Training(order, stepsPerEpoch, options.BatchSize, options.Seed, epoch, augmentationRandom);
+        return order;
     }
+
+    /// <summary>The training batches of <paramref name="epoch"/> in <paramref name="order"/>, read through the reader.</summary>
+    private BatchReader.Feed OpenEpoch(int[] order, int epoch, RandomSource augmentationRandom) =>
+        trainReader.Training(order, stepsPerEpoch, options.BatchSize, options.Seed, epoch, augmentationRandom);
 
     /// <summary>Runs the steps of one epoch; null when cancelled before its end.</summary>
     private (double Loss, double Accuracy, double LearningRate, double ImagesPerSecond)? TrainEpoch(int epoch)
@@ -205,9 +210,8 @@ internal sealed class TrainingSession : IDisposable
         {
             return null;
         }
-        int[] order = Enumerable.Range(0, train.Count).ToArray();
-        RandomSource.For(options.Seed, epoch, stream: 0).Shuffle(order);
-        using var feed = cached ? null : trainReader.Training(order, stepsPerEpoch, options.BatchSize, options.Seed, epoch, augmentationRandom);
+        int[] order = EpochOrder(epoch);
+        using var feed = cached ? null : OpenEpoch(order, epoch, augmentationRandom);
 
         double lossSum = 0, lr = 0;
         long correct = 0, seen = 0;

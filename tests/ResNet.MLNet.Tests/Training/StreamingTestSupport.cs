@@ -41,17 +41,14 @@ internal static class StreamingTestSupport
         return root;
     }
 
-    /// <summary>Fast options for the tiny network on streamed files: 16 pixels, batch 8, the given augmentation and workers.</summary>
-    public static TrainingOptions Options(Augmentation augmentation, int workers, int epochs = 2) => new()
+    /// <summary><see cref="TrainingTestSupport.FastOptions"/> for streamed files: batch 8, the given augmentation and workers.</summary>
+    public static TrainingOptions Options(Augmentation augmentation, int workers, int epochs = 2)
     {
-        Epochs = epochs,
-        BatchSize = 8,
-        LearningRate = 0.01f,
-        Optimizer = OptimizerKind.AdamW,
-        Schedule = ScheduleKind.Constant,
-        ImageSize = 16,
-        Augmentation = augmentation,
-        DecodeWorkers = workers,
-        PrefetchBatches = 2,
-    };
+        var options = TrainingTestSupport.FastOptions(epochs);
+        options.BatchSize = 8;
+        options.Augmentation = augmentation;
+        options.DecodeWorkers = workers;
+        options.PrefetchBatches = 2;
+        return options;
+    }
 }
