@@ -141,7 +141,7 @@ using (no_grad())
 // architecture, the classes and the preprocessing there (`WeightsMetadata`), so whoever loads the file knows how to feed it.
 // Both files read back to exactly the same tensors.
 
-var tensors = model.OrderedStateDict().Select(entry => NamedTensor.FromTensor(entry.Key, entry.Value)).ToList();
+var tensors = NamedTensor.FromModel(model);
 var metadata = new WeightsMetadata
 {
     Architecture = detected.Name,

@@ -6,7 +6,7 @@ namespace ResNet.MLNet.Data;
 /// <param name="Format">"PNG", "JPEG", "GIF", "BMP" or "WebP".</param>
 /// <param name="Width">Width in pixels (for a GIF, the widest extent of the logical screen and every frame).</param>
 /// <param name="Height">Height in pixels (for a GIF, the tallest extent of the logical screen and every frame).</param>
-public sealed record ImageDimensions(string Format, long Width, long Height)
+internal sealed record ImageDimensions(string Format, long Width, long Height)
 {
     /// <summary>Width x height.</summary>
     public long Pixels => Width * Height;
@@ -24,7 +24,7 @@ public sealed record ImageProblem(int Index, string Path, string Message);
 /// ML.NET decodes the file. Truncated PNG (no IEND chunk) and JPEG (no EOI marker after the scan) files are refused as
 /// Pillow refuses them. Only regular files are read.
 /// </summary>
-public static class ImageHeader
+internal static class ImageHeader
 {
     private const int TailLength = 4096;
 

@@ -9,7 +9,7 @@ namespace ResNet.MLNet.Models;
 /// optional squeeze-and-excitation module and a projection, zero-padding or absent shortcut. Submodule names are
 /// torchvision's (<c>conv1</c>, <c>bn1</c>, ..., <c>downsample.0</c>) and timm's (<c>se.fc1</c>).
 /// </summary>
-public sealed partial class ResidualBlock : Module<Tensor, Tensor>
+internal sealed partial class ResidualBlock : Module<Tensor, Tensor>
 {
     private readonly Module<Tensor, Tensor>[] convs;
     private readonly Module<Tensor, Tensor>[] norms;

@@ -11,7 +11,7 @@ namespace ResNet.MLNet.Native;
 /// application's output; this class does the same at first use for copies the build did not see (for example the
 /// NuGet cache that notebooks load from), then initializes libtorch and turns any failure into an actionable message.
 /// </summary>
-public static class TorchRuntime
+internal static class TorchRuntime
 {
     private static readonly object Gate = new();
     private static bool _initialized;

@@ -2,7 +2,7 @@ using ResNet.MLNet.Onnx;
 
 namespace ResNet.MLNet.Models;
 
-public sealed partial class ResidualBlock
+internal sealed partial class ResidualBlock
 {
     /// <summary>
     /// Adds the block to <paramref name="graph"/> as evaluation computes it; names start with <paramref name="prefix"/>

@@ -9,7 +9,7 @@ namespace ResNet.MLNet.Weights;
 /// rebuilt by <c>torch._utils._rebuild_tensor_v2</c> over one storage each, readable by
 /// <c>torch.load(path, weights_only=True)</c> (PyTorch 1.6 and later) and by <see cref="TorchCheckpointReader"/>.
 /// </summary>
-public static class PthWriter
+internal static class PthWriter
 {
     private const string Folder = "archive/";
 

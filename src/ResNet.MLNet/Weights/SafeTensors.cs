@@ -11,7 +11,7 @@ namespace ResNet.MLNet.Weights;
 /// The reader applies the reference implementation's checks; the writer pads the header with spaces to a multiple of 8
 /// as the reference does, and keeps the tensors in the order given.
 /// </summary>
-public static class SafeTensors
+internal static class SafeTensors
 {
     /// <summary>The header key of the metadata map.</summary>
     public const string MetadataKey = "__metadata__";

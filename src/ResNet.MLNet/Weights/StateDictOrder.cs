@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace ResNet.MLNet.Weights;
 
 /// <summary>State dictionaries in PyTorch's order.</summary>
-public static class StateDictOrder
+internal static class StateDictOrder
 {
     /// <summary>
     /// The module's parameters and persistent buffers in PyTorch's <c>state_dict()</c> order: each module's own

@@ -13,7 +13,7 @@ namespace ResNet.MLNet.Weights;
 /// <c>{'model_state': ...}</c>, <c>{'model_state_dict': ...}</c>) are unwrapped, and a DataParallel <c>module.</c>
 /// prefix on every key is removed.
 /// </summary>
-public static class TorchCheckpointReader
+internal static class TorchCheckpointReader
 {
     /// <summary>Keys under which checkpoints commonly keep the state_dict, in the order they are tried.</summary>
     public static IReadOnlyList<string> WrapperKeys { get; } = ["state_dict", "model_state_dict", "model_state", "model"];

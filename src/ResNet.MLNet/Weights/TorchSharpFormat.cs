@@ -7,7 +7,7 @@ namespace ResNet.MLNet.Weights;
 /// the key (.NET length-prefixed UTF-8), the c10 scalar type code, the rank, the dimensions (all LEB128) and the raw
 /// little-endian elements. It has no header and no metadata.
 /// </summary>
-public static class TorchSharpFormat
+internal static class TorchSharpFormat
 {
     private const int MaxRank = 64;
 
