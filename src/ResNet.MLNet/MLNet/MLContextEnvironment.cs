@@ -1,4 +1,3 @@
-using System.Reflection;
 using Microsoft.ML.Runtime;
 using ResNet.MLNet.Training;
 
@@ -7,24 +6,26 @@ namespace ResNet.MLNet;
 /// <summary>
 /// The MLContext behind an ML.NET catalog, for what ML.NET's own components take from it: a seed for network
 /// initialization and data order (so <c>new MLContext(seed)</c> makes our components deterministic like ML.NET's), and
-/// the log (<c>MLContext.Log</c>) our warnings go to. ML.NET keeps the catalog's environment internal; it is found by
-/// reflection over the catalog's fields (and its owner, for trainer catalogs).
+/// the log (<c>MLContext.Log</c>) our messages go to. This is the library's one use of an ML.NET internal: ML.NET gives a
+/// catalog's environment only to its own assemblies (the internal interface <c>Microsoft.ML.Data.IInternalCatalog</c>,
+/// which every catalog implements), and offers no public way from a catalog to its context. Should a later ML.NET hide
+/// it differently, components fall back to seed 0 and write no log lines (and <c>MLContextEnvironmentTests</c> fail).
 /// </summary>
 internal static class MLContextEnvironment
 {
-    private const BindingFlags Instance = BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public;
+    private const string InternalCatalog = "Microsoft.ML.Data.IInternalCatalog";
 
-    /// <summary>A seed that is the same for every MLContext created with the same seed; random where it has none.</summary>
-    public static long Seed(object catalog, string component)
-    {
-        var environment = Find(catalog, depth: 0);
-        return environment is null ? Random.Shared.NextInt64() : environment.Register(component).Rand.NextInt64();
-    }
+    /// <summary>The seed used when no MLContext can be found: fixed, so that runs stay reproducible.</summary>
+    public const long FallbackSeed = 0;
+
+    /// <summary>A seed that is the same for every MLContext created with the same seed (ML.NET's own rule: <c>Register(...).Rand</c>).</summary>
+    public static long Seed(object catalog, string component) =>
+        Find(catalog) is { } environment ? environment.Register(component).Rand.NextInt64() : FallbackSeed;
 
     /// <summary>Writes a warning to the MLContext's log (<c>MLContext.Log</c> subscribers see it), as ML.NET's components do.</summary>
     public static void Warning(object catalog, string component, string message)
     {
-        if (Find(catalog, depth: 0) is not { } environment)
+        if (Find(catalog) is not { } environment)
             return;
         using var channel = environment.Register(component).Start(component);
         channel.Warning(MessageSensitivity.None, message);
@@ -33,7 +34,7 @@ internal static class MLContextEnvironment
     /// <summary>Writes an information line to the MLContext's log.</summary>
     public static void Info(object catalog, string component, string message)
     {
-        if (Find(catalog, depth: 0) is not { } environment)
+        if (Find(catalog) is not { } environment)
             return;
         using var channel = environment.Register(component).Start(component);
         channel.Info(MessageSensitivity.None, message);
@@ -46,7 +47,7 @@ internal static class MLContextEnvironment
     /// </summary>
     public static IProgress<TrainingProgress>? LogEpochs(object catalog, string component, IProgress<TrainingProgress>? inner)
     {
-        if (Find(catalog, depth: 0) is not { } environment)
+        if (Find(catalog) is not { } environment)
             return inner;
         var host = environment.Register(component);
         return new EpochLog(host, component, inner);
@@ -67,20 +68,12 @@ internal static class MLContextEnvironment
         }
     }
 
-    private static IHostEnvironment? Find(object owner, int depth)
+    /// <summary>The catalog's environment through ML.NET's internal catalog interface; null when it is not there.</summary>
+    internal static IHostEnvironment? Find(object catalog)
     {
-        if (owner is IHostEnvironment direct)
+        if (catalog is IHostEnvironment direct)
             return direct;
-        for (var type = owner.GetType(); type is not null && depth < 3; type = type.BaseType)
-        {
-            foreach (var field in type.GetFields(Instance))
-            {
-                if (typeof(IHostEnvironment).IsAssignableFrom(field.FieldType) && field.GetValue(owner) is IHostEnvironment env)
-                    return env;
-            }
-            if (type.GetProperty("Owner", Instance)?.GetValue(owner) is { } parent)
-                return Find(parent, depth + 1);
-        }
-        return null;
+        var contract = catalog.GetType().GetInterfaces().FirstOrDefault(i => i.FullName == InternalCatalog);
+        return contract?.GetProperty("Environment")?.GetValue(catalog) as IHostEnvironment;
     }
 }
