@@ -82,11 +82,8 @@ internal static class BenchPretrainedCommand
         return command;
     }
 
-    private static ResNetArchitecture? WeightsSourceArchitecture(string weights)
-    {
-        string? name = Weights.WeightsSource.Resolve(weights).Architecture;
-        return Enum.GetValues<ResNetArchitecture>().Where(a => Models.ResNetModels.Name(a) == name).Select(a => (ResNetArchitecture?)a).FirstOrDefault();
-    }
+    private static Models.ResNetOptions? WeightsSourceArchitecture(string weights) =>
+        Weights.WeightsSource.Resolve(weights).Architecture is { } name ? Models.ResNetModels.Options(name) : null;
 
     /// <summary>ML.NET's documented pipeline: resize to 224 (IsoCrop), pixels 0–255, its ImageNet ResNet-18.</summary>
     private static IEstimator<ITransformer> MLNetFeaturizer(MLContext ml) =>
@@ -178,7 +175,7 @@ internal static class BenchPretrainedCommand
         public string Label { get; set; } = "";
     }
 
-    private static FineTuneResult FineTune(MLContext ml, string name, string? weights, ResNetArchitecture? architecture, IDataView train, IDataView test,
+    private static FineTuneResult FineTune(MLContext ml, string name, string? weights, Models.ResNetOptions? architecture, IDataView train, IDataView test,
         int epochs, int imageSize, float lr, TextWriter log)
     {
         var options = new ResNetClassifierOptions

@@ -38,18 +38,11 @@ internal static class FinetuneCommand
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
             var console = CliOutput.Console(parse);
-            ResNetArchitecture? architecture = null;
-            if (parse.GetValue(arch) is { } archName)
-            {
-                var named = ResNetModels.Options(archName);
-                architecture = Enum.GetValues<ResNetArchitecture>().FirstOrDefault(a => ResNetModels.Name(a) == named.Name, (ResNetArchitecture)(-1));
-                if (!Enum.IsDefined(architecture.Value))
-                    return CliOutput.Fail(parse, $"finetune supports the named architectures ({string.Join(", ", ResNetModels.Names)}); got '{named.Name}'.");
-            }
+            var architecture = parse.GetValue(arch) is { } archName ? ResNetModels.Options(archName) : null;
             string? weightsName = parse.GetValue(weights);
             // For the banner only: no file is read or downloaded here (the classifier resolves the weights once).
-            string archLabel = architecture is { } chosen ? ResNetModels.Name(chosen)
-                : weightsName is null ? "resnet34" : WeightsRegistry.Find(weightsName)?.Architecture ?? "the weights' architecture";
+            string archLabel = architecture?.Name
+                ?? (weightsName is null ? "resnet34" : WeightsRegistry.Find(weightsName)?.Architecture ?? "the weights' architecture");
 
             using var cancel = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) =>

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using ResNet.MLNet.Data;
+using ResNet.MLNet.Models;
 using ResNet.MLNet.Onnx;
 using ResNet.MLNet.Training;
 using ResNet.MLNet.Weights;
@@ -21,8 +22,8 @@ public sealed class FineTuneOptions
     /// <summary>Where model.zip, model.onnx, weights.safetensors, metrics.json and checkpoints/ go.</summary>
     public required string OutputDirectory { get; init; }
 
-    /// <summary>Network of the zoo. Default null: the architecture of <see cref="WeightsPath"/>, else ResNet-34.</summary>
-    public ResNetArchitecture? Architecture { get; init; }
+    /// <summary>Network to train (named, parsed or custom, as <see cref="ResNetClassifierOptions.Architecture"/>). Default null: the architecture of <see cref="WeightsPath"/>, else ResNet-34.</summary>
+    public ResNetOptions? Architecture { get; init; }
 
     /// <summary>Pretrained weights, a registry name (<c>resnet18.mlnet_in1k</c>) or a file; the head is re-initialized for the classes. Default null.</summary>
     public string? WeightsPath { get; init; }
@@ -188,7 +189,7 @@ public static class ImageFolderFineTuning
         training.Resume = options.Resume;
         var classifierOptions = new ResNetClassifierOptions
         {
-            Architecture = options.Architecture ?? (options.WeightsPath is null ? ResNetArchitecture.ResNet34 : null),
+            Architecture = options.Architecture ?? (options.WeightsPath is null ? ResNetModels.Options(ResNetArchitecture.ResNet34) : null),
             WeightsPath = options.WeightsPath,
             Training = training,
             ImageLimits = options.ImageLimits,

@@ -1,10 +1,13 @@
 namespace ResNet.MLNet.Data;
 
 /// <summary>
-/// torchvision's evaluation preprocessing of one image, driven by an <see cref="ImageModelInput"/>: decode to RGB in
-/// [0, 1], scale the shorter side to <see cref="ImageModelInput.ScaledSize"/> (or stretch to that square), centre-crop
-/// <see cref="ImageModelInput.ImageSize"/>, convert to grayscale for a one-channel network, and normalize —
-/// <c>resize(256) → center_crop(224) → normalize(ImageNet)</c> for torchvision's v1 weights (bilinear, antialiased).
+/// The evaluation preprocessing of one image, driven by an <see cref="ImageModelInput"/> — the one implementation that
+/// prediction, interpretation, streamed training and evaluation use: decode to RGB in [0, 1], scale the shorter side to
+/// <see cref="ImageModelInput.ScaledSize"/> (or stretch to that square), centre-crop <see cref="ImageModelInput.ImageSize"/>,
+/// convert to grayscale for a one-channel network, and normalize. With <see cref="ImageInterpolation.Bilinear"/> it is
+/// torchvision's (<c>resize(256) → center_crop(224) → normalize(ImageNet)</c> for its v1 weights, antialiased); with
+/// <see cref="ImageInterpolation.MLNet"/> the resize and grayscale are ML.NET's <c>ResizeImages</c> and
+/// <c>ConvertToGrayscale</c>, pixel for pixel, which is what the estimators and their saved models compute.
 /// </summary>
 public static class ImagePreprocessing
 {
@@ -41,13 +44,21 @@ public static class ImagePreprocessing
         ArgumentNullException.ThrowIfNull(input);
         input.Validate();
         int scaled = input.ScaledSize;
-        return input.ResizeMode == ImageResizeMode.Stretch ? image.Resize(scaled, scaled) : image.ResizeShorterSide(scaled);
+        return (input.Interpolation, input.ResizeMode) switch
+        {
+            (ImageInterpolation.MLNet, ImageResizeMode.Stretch) => MLNetResampling.Stretch(image, scaled, scaled),
+            (ImageInterpolation.MLNet, _) => MLNetResampling.ResizeWithCrop(image, scaled, scaled),
+            (_, ImageResizeMode.Stretch) => image.Resize(scaled, scaled),
+            _ => image.ResizeShorterSide(scaled),
+        };
     }
 
     /// <summary>The last steps of <see cref="Apply"/>: grayscale for a one-channel network, then normalization.</summary>
     internal static ImageTensor Finish(ImageTensor cropped, ImageModelInput input)
     {
-        var image3 = input.Channels == 1 ? cropped.ToGrayscale() : cropped;
+        var image3 = input.Channels == 1
+            ? input.Interpolation == ImageInterpolation.MLNet ? MLNetResampling.Grayscale(cropped) : cropped.ToGrayscale()
+            : cropped;
         return input.MeanImage is { } meanImage ? image3.Normalize(meanImage, input.Std) : image3.Normalize(input.Mean, input.Std);
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using ResNet.MLNet.Models;
 
 namespace ResNet.MLNet;
 
@@ -13,14 +14,14 @@ public static class MulticlassCatalogExtensions
     /// <param name="catalog">The multiclass trainers catalog.</param>
     /// <param name="labelColumnName">Label column (key, or string). Default "Label".</param>
     /// <param name="imageColumnName">Image column (from <c>LoadImages</c>). Default "Image".</param>
-    /// <param name="architecture">Network of the zoo. Default null: the weights' architecture, else ResNet-50.</param>
+    /// <param name="architecture">Network to build (a <see cref="ResNetArchitecture"/> converts implicitly). Default null: the weights' architecture, else ResNet-50.</param>
     /// <param name="weightsPath">Pretrained weights: a registry name (<c>resnet18.mlnet_in1k</c>) or a file; null trains from scratch.</param>
     /// <param name="epochs">Epochs. Default 5.</param>
     /// <param name="batchSize">Images per step. Default 32.</param>
     /// <param name="learningRate">Peak learning rate (AdamW, one-cycle). Default 1e-3.</param>
     /// <param name="imageSize">Network input size in pixels. Default null: the weights' (224 for ImageNet weights).</param>
     public static ResNetClassifierTrainer ResNetClassifier(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
-        string labelColumnName = "Label", string imageColumnName = "Image", ResNetArchitecture? architecture = null,
+        string labelColumnName = "Label", string imageColumnName = "Image", ResNetOptions? architecture = null,
         string? weightsPath = null, int epochs = 5, int batchSize = 32, float learningRate = 1e-3f, int? imageSize = null)
     {
         var options = new ResNetClassifierOptions

@@ -6,6 +6,9 @@ namespace ResNet.MLNet;
 /// <summary>A network ready for an estimator: the model, whether the estimator owns it, its input and how its weights were loaded.</summary>
 internal sealed record NetworkSetup(ResNetModel Model, bool OwnsModel, ImageModelInput Input, WeightsSource? Weights, LoadingReport? Report)
 {
+    /// <summary>This setup with its input as ML.NET's image transforms compute it (<see cref="ImageModelInput.ForMLNetTransforms"/>), as an estimator runs it.</summary>
+    public NetworkSetup ForMLNetTransforms() => this with { Input = Input.ForMLNetTransforms() };
+
     /// <summary>
     /// Resolves the weights (a registry name or a file), the architecture (the one asked, else the weights', else
     /// <paramref name="defaultArchitecture"/>) and the input (the one given, else the weights', else

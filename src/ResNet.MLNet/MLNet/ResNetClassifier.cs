@@ -164,8 +164,8 @@ public sealed class ResNetClassifierTrainer : IEstimator<ResNetClassifierTransfo
         var given = options.Model;
         if (given is not null && given.NumClasses != numClasses)
             given.ResetClassifier(numClasses);
-        var setup = NetworkSetup.Create(options.Architecture is { } a ? ResNetModels.Options(a) : null, given, options.WeightsPath, options.Training.Input,
-            options.Training.ImageSize, numClasses, seed, ResNetModels.Options(ResNetArchitecture.ResNet50));
+        var setup = NetworkSetup.Create(options.Architecture, given, options.WeightsPath, options.Training.Input,
+            options.Training.ImageSize, numClasses, seed, ResNetModels.Options(ResNetArchitecture.ResNet50)).ForMLNetTransforms();
         try
         {
             if (options.InitialModel is { } initial)
@@ -227,7 +227,10 @@ public sealed class ResNetClassifierTransformer : ImageModelTransformer
 
     private readonly string? pretrainedFrom;
 
-    /// <summary>The input description the classifier was trained with and scores with; its class names are <see cref="ClassNames"/>.</summary>
+    /// <summary>
+    /// The input description the classifier was trained with and scores with, as ML.NET's image transforms compute it
+    /// (<see cref="Data.ImagePreprocessing"/> with it gives the saved model's pixels); its class names are <see cref="ClassNames"/>.
+    /// </summary>
     public ImageModelInput Input { get; }
 
     /// <summary>The class names, in key order (key value k + 1 is class k).</summary>

@@ -20,10 +20,11 @@ public sealed class ResNetClassifierOptions
     public string PredictedLabelColumnName { get; set; } = "PredictedLabel";
 
     /// <summary>
-    /// Architecture of the zoo. Default null: the architecture of the weights (<see cref="WeightsPath"/>), else ResNet-50.
-    /// Ignored when <see cref="Model"/> is set.
+    /// Architecture to build: a named one (<c>ResNetArchitecture.ResNet34</c> converts implicitly), a parsed name
+    /// (<c>ResNetModels.Options("cifar_resnet20")</c>) or custom options. Default null: the architecture of the weights
+    /// (<see cref="WeightsPath"/>), else ResNet-50. Ignored when <see cref="Model"/> is set.
     /// </summary>
-    public ResNetArchitecture? Architecture { get; set; }
+    public ResNetOptions? Architecture { get; set; }
 
     /// <summary>
     /// A network built in code to train instead of <see cref="Architecture"/>; its head is replaced for the class count.

@@ -50,8 +50,9 @@ public sealed class ResNetFeaturizerEstimator : IEstimator<ResNetFeaturizerTrans
         ArgumentNullException.ThrowIfNull(input);
         GetOutputSchema(SchemaShapes.Of(input.Schema));
 
-        var setup = NetworkSetup.Create(options.Architecture is { } a ? ResNetModels.Options(a) : null, options.Model, options.WeightsPath, options.Input,
-            options.ImageSize, numClasses: null, MLContextEnvironment.Seed(catalog, nameof(ResNetFeaturizer)), ResNetModels.Options(ResNetArchitecture.ResNet50));
+        var setup = NetworkSetup.Create(options.Architecture, options.Model, options.WeightsPath, options.Input,
+            options.ImageSize, numClasses: null, MLContextEnvironment.Seed(catalog, nameof(ResNetFeaturizer)), ResNetModels.Options(ResNetArchitecture.ResNet50))
+            .ForMLNetTransforms();
         try
         {
             var engine = ImageModelEngines.Create(setup.Model, setup.OwnsModel,
@@ -94,7 +95,11 @@ public sealed class ResNetFeaturizerTransformer : ImageModelTransformer
     /// <summary>How the pretrained weights were loaded; null when the network was not given weights.</summary>
     public LoadingReport? LoadingReport { get; }
 
-    /// <summary>The input description the featurizer applies (the weights' own unless overridden).</summary>
+    /// <summary>
+    /// The input description the featurizer applies: the weights' own unless overridden, as ML.NET's image transforms
+    /// compute it (ML.NET's resampling straight to the input size); <see cref="Data.ImagePreprocessing"/> with it gives
+    /// the same pixels.
+    /// </summary>
     public ImageModelInput Input { get; }
 
     /// <summary>The registry entry of the weights, when they were named by one.</summary>

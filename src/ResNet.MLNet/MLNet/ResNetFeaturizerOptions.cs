@@ -57,10 +57,11 @@ public sealed class ResNetFeaturizerOptions
     public string? InputColumnName { get; set; }
 
     /// <summary>
-    /// Architecture of the zoo to build. Default null: the architecture of the weights (<see cref="WeightsPath"/>), else
-    /// ResNet-50. Ignored when <see cref="Model"/> is set.
+    /// Architecture to build: a named one (<c>ResNetArchitecture.ResNet50</c> converts implicitly), a parsed name
+    /// (<c>ResNetModels.Options("cifar_resnet20")</c>) or custom options. Default null: the architecture of the weights
+    /// (<see cref="WeightsPath"/>), else ResNet-50. Ignored when <see cref="Model"/> is set.
     /// </summary>
-    public ResNetArchitecture? Architecture { get; set; }
+    public ResNetOptions? Architecture { get; set; }
 
     /// <summary>A network built in code to use instead of <see cref="Architecture"/>. The toolkit does not dispose it. Default null.</summary>
     public ResNetModel? Model { get; set; }

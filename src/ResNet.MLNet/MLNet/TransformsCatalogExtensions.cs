@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using ResNet.MLNet.Models;
 
 namespace ResNet.MLNet;
 
@@ -12,13 +13,13 @@ public static class TransformsCatalogExtensions
     /// <param name="catalog">The transforms catalog.</param>
     /// <param name="outputColumnName">Name of the embedding column.</param>
     /// <param name="inputColumnName">Image column; null means the same name as <paramref name="outputColumnName"/>.</param>
-    /// <param name="architecture">Network of the zoo. Default null: the weights' architecture, else ResNet-50.</param>
+    /// <param name="architecture">Network to build (a <see cref="ResNetArchitecture"/> converts implicitly). Default null: the weights' architecture, else ResNet-50.</param>
     /// <param name="weightsPath">
     /// Pretrained weights: a registry name (<c>resnet18.mlnet_in1k</c>, <c>resnet50.tv2_in1k</c>) or a file (.pth, .safetensors,
     /// .onnx, TorchSharp format); they bring their architecture and preprocessing. Null for deterministic random weights (not pretrained).
     /// </param>
     public static ResNetFeaturizerEstimator ResNetFeaturizer(this TransformsCatalog catalog, string outputColumnName, string? inputColumnName = null,
-        ResNetArchitecture? architecture = null, string? weightsPath = null) =>
+        ResNetOptions? architecture = null, string? weightsPath = null) =>
         catalog.ResNetFeaturizer(new ResNetFeaturizerOptions
         {
             OutputColumnName = outputColumnName,

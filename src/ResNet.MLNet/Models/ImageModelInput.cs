@@ -17,7 +17,11 @@ public enum ImageInterpolation
 {
     /// <summary>Bilinear with antialiasing when shrinking: torchvision's default, the one every torchvision ResNet weight uses.</summary>
     Bilinear,
-    /// <summary>ML.NET's <c>ResizeImages</c> resampling, which ML.NET's own pretrained models were prepared with.</summary>
+    /// <summary>
+    /// ML.NET's <c>ResizeImages</c> resampling (Mitchell cubic through SkiaSharp; nearest neighbour for a stretch) and
+    /// <c>ConvertToGrayscale</c>: what ML.NET's own pretrained models were prepared with, and what the estimators and
+    /// their saved models compute.
+    /// </summary>
     MLNet,
 }
 
@@ -100,6 +104,13 @@ public sealed record ImageModelInput
             ResizeSize = ResizeSize is int resize ? (int)Math.Round((double)size * resize / ImageSize, MidpointRounding.AwayFromZero) : null,
         };
     }
+
+    /// <summary>
+    /// This preprocessing as ML.NET's image transforms carry it out — what the estimators and their saved models compute:
+    /// ML.NET's resampling (<see cref="ImageInterpolation.MLNet"/>), straight to <see cref="ImageSize"/> (ML.NET has no
+    /// centre crop after a larger resize, so <see cref="ResizeSize"/> is dropped).
+    /// </summary>
+    internal ImageModelInput ForMLNetTransforms() => this with { Interpolation = ImageInterpolation.MLNet, ResizeSize = null };
 
     /// <summary>
     /// The same preprocessing for a network with <paramref name="channels"/> input channels: RGB statistics become their

@@ -30,11 +30,16 @@ public enum ShortcutKind
 }
 
 /// <summary>
-/// Everything that defines a ResNet's architecture. The builders in <see cref="ResNetModels"/> fill it for the
-/// named networks; any combination that validates can be built with <see cref="ResNetModel"/>.
+/// Everything that defines a ResNet's architecture, and the one way the estimators and jobs take an architecture: a
+/// named one converts implicitly (<c>Architecture = ResNetArchitecture.ResNet50</c>), a name parses
+/// (<c>ResNetModels.Options("cifar_resnet20")</c>), and any custom combination that validates can be given or built
+/// with <see cref="ResNetModel"/>.
 /// </summary>
 public sealed record ResNetOptions
 {
+    /// <summary>The options of a named architecture (<see cref="ResNetModels.Options(ResNetArchitecture)"/>).</summary>
+    public static implicit operator ResNetOptions(ResNetArchitecture architecture) => ResNetModels.Options(architecture);
+
     /// <summary>Name used in summaries and saved metadata. Default "custom".</summary>
     public string Name { get; init; } = "custom";
 

@@ -5,8 +5,11 @@ namespace ResNet.MLNet.Training;
 
 /// <summary>
 /// Turns a batch of stored uint8 images into network input on the training device, as <see cref="ImageModelInput"/>
-/// and <see cref="Augmentation"/> describe: scale to [0, 1], crop or resize (bilinear, antialiased), flip, adapt the
-/// channels, jitter colours, normalize. All random choices come from the caller's <see cref="RandomSource"/>.
+/// and <see cref="Augmentation"/> describe: scale to [0, 1], random-resized crop (each crop resized bilinear,
+/// antialiased), flip, adapt the channels, jitter colours, normalize. Images are stored already preprocessed to the input
+/// size (<see cref="Data.ImagePreprocessing"/>'s pixels, through ML.NET's transforms), so evaluation only normalizes;
+/// a dataset stored at another size is resized bilinear, antialiased. All random choices come from the caller's
+/// <see cref="RandomSource"/>.
 /// </summary>
 internal sealed class BatchPreprocessor : IDisposable
 {

@@ -40,6 +40,23 @@ public class PretrainedFeaturizerTests(ITestOutputHelper output)
         output.WriteLine($"{cosines.Count} images: cosine min {cosines.Min():F8}, mean {cosines.Average():F8}, max abs difference {expected.Zip(actual).Max(p => p.First.Zip(p.Second).Max(v => Math.Abs(v.First - v.Second))):G3}");
         Assert.True(cosines.Min() >= 0.999, $"minimum cosine similarity {cosines.Min():F6}");
 
+        // The one preprocessing stack: ImagePreprocessing with the featurizer's Input feeds the network the pixels ML.NET's
+        // transforms fed it, so the same weights outside ML.NET (predict --weights, interpret) give the same features.
+        Assert.Equal(ImageInterpolation.MLNet, transformer.Input.Interpolation);
+        var setup = NetworkSetup.Create(null, null, "resnet18.mlnet_in1k", null, null, null, seed: 0);
+        using (var model = setup.Model)
+        using (TorchSharp.torch.no_grad())
+        {
+            model.eval();
+            for (int i = 0; i < rows.Count; i += 10)
+            {
+                using var scope = TorchSharp.torch.NewDisposeScope();
+                var pixels = ImagePreprocessing.Load(rows[i].ImagePath, transformer.Input);
+                var x = TorchSharp.torch.tensor(pixels.ToArray(), [1, pixels.Channels, pixels.Height, pixels.Width]);
+                AssertClose.Relative(actual[i], model.ForwardEmbedding(x).data<float>().ToArray(), 1e-4);
+            }
+        }
+
         // Saved and reloaded, the model is ML.NET's transforms and an ONNX graph carrying the same mean image.
         string path = Path.Combine(Path.GetTempPath(), $"mlnet-resnet18-{Guid.NewGuid():N}.zip");
         try
