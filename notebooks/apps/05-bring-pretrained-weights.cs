@@ -201,7 +201,7 @@ display(torchProbabilities.Select((p, c) => new { Class = cifarClasses[c], Proba
 string onnxPath = Path.GetFullPath("output/cifar_resnet20.onnx");
 ResNetOnnx.Export(model, onnxPath, new OnnxExportOptions
 {
-    Output = OnnxOutputKind.Probabilities,
+    Output = ResNetOutputKind.Probabilities,
     Normalization = null,
     ImageHeight = 32,
     ImageWidth = 32,

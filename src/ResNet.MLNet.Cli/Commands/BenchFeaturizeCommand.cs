@@ -120,12 +120,12 @@ internal static class BenchFeaturizeCommand
         using var stream = new MemoryStream();
         ResNetOnnx.Export(network, stream, new OnnxExportOptions
         {
-            Output = OnnxOutputKind.Features,
+            Output = ResNetOutputKind.Embedding,
             Normalization = new InputNormalization(ImageModelInput.ImageNetMean, ImageModelInput.ImageNetStd),
             ImageHeight = size,
             ImageWidth = size,
         });
-        using var options = OnnxRuntimeEngine.CreateSessionOptions();
+        using var options = OnnxRuntimeBatchScorer.CreateSessionOptions();
         threads = options.IntraOpNumThreads;
         return new InferenceSession(stream.ToArray(), options);
     }

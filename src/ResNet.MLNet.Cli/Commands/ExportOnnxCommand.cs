@@ -17,13 +17,14 @@ public static class ExportOnnxCommand
         };
         var numClasses = new Option<int?>("--num-classes")
         {
-            Description = "Classes of the classifier head; 0 for none (then use --output features). Default: the architecture's (1000; 10 for CIFAR nets).",
+            Description = "Classes of the classifier head; 0 for none (then use --output embedding). Default: the architecture's (1000; 10 for CIFAR nets).",
         };
-        var output = new Option<OnnxOutputKind>("--output")
+        var output = new Option<ResNetOutputKind>("--output")
         {
-            Description = "What the graph outputs: features (pooled embedding), logits or probabilities (softmax).",
-            HelpName = "features|logits|probabilities",
-            DefaultValueFactory = _ => OnnxOutputKind.Logits,
+            Description = "What the graph outputs: embedding (the pooled features; 'features' is accepted too), logits or probabilities (softmax).",
+            HelpName = "embedding|logits|probabilities",
+            DefaultValueFactory = _ => ResNetOutputKind.Logits,
+            CustomParser = ParseOutput,
         };
         var imageSize = new Option<int?>("--image-size")
         {
@@ -87,4 +88,21 @@ public static class ExportOnnxCommand
     }
 
     private static string Describe(int? size, string dynamicName) => size?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? dynamicName;
+
+    private static ResNetOutputKind ParseOutput(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        string value = result.Tokens.Single().Value;
+        switch (value.ToLowerInvariant())
+        {
+            case "embedding" or "features":
+                return ResNetOutputKind.Embedding;
+            case "logits":
+                return ResNetOutputKind.Logits;
+            case "probabilities":
+                return ResNetOutputKind.Probabilities;
+            default:
+                result.AddError($"--output must be embedding, logits or probabilities; got '{value}'.");
+                return default;
+        }
+    }
 }

@@ -224,7 +224,7 @@ public static class ImageFolderFineTuning
         var input = classifier.Input;
         ResNetOnnx.Export(classifier.Network, Path.Combine(output, "model.onnx"), new OnnxExportOptions
         {
-            Output = OnnxOutputKind.Probabilities,
+            Output = ResNetOutputKind.Probabilities,
             Normalization = new InputNormalization(input.Mean, input.Std),
             Input = input,
             ImageHeight = input.ImageSize,

@@ -6,7 +6,7 @@ using ResNet.MLNet.Data;
 namespace ResNet.MLNet;
 
 /// <summary>A model that maps fixed-size float vectors to fixed-size float vectors, many rows at a time.</summary>
-internal interface IBatchModel : IDisposable
+internal interface IBatchScorer : IDisposable
 {
     /// <summary>Floats per input row.</summary>
     int InputLength { get; }
@@ -19,16 +19,16 @@ internal interface IBatchModel : IDisposable
 }
 
 /// <summary>
-/// Row-to-row ML.NET transformer that applies an <see cref="IBatchModel"/> to an image column whose pixels
+/// Row-to-row ML.NET transformer that applies an <see cref="IBatchScorer"/> to an image column whose pixels
 /// (<see cref="PlanarPixels"/>) are the model's input. Its data view
 /// scores rows in batches — a look-ahead cursor reads and decodes the next batch while the current one runs — and keeps
 /// the input's row order and lazy semantics; its row mapper (used by prediction engines) scores one row at a time.
 /// </summary>
 internal sealed class BatchedModelTransformer : ITransformer
 {
-    private readonly IBatchModel model;
+    private readonly IBatchScorer model;
 
-    public BatchedModelTransformer(IBatchModel model, string inputColumn, string outputColumn, int batchSize, string? pathColumn, ImageLimits imageLimits)
+    public BatchedModelTransformer(IBatchScorer model, string inputColumn, string outputColumn, int batchSize, string? pathColumn, ImageLimits imageLimits)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ArgumentNullException.ThrowIfNull(imageLimits);

@@ -203,7 +203,7 @@ public sealed class ResNetClassifierTransformer : ImageModelTransformer
     internal ResNetClassifierTransformer(TransformsCatalog transforms, ResNetClassifierOptions options, IDataView input, NetworkSetup setup,
         ImageModelInput modelInput, IReadOnlyList<string> classes, TrainingResult result)
         : this(transforms, options, input, setup, modelInput, classes, result,
-            ImageModelEngines.Create(setup.Model, ownsModel: false,
+            ImageModelEngine.Create(setup.Model, ownsModel: false,
                 new ImageModelSpec(modelInput, ResNetOutputKind.Logits, 4, false, options.Engine, options.Training.Device)
                     .WithPrecision(options.Precision, options.Int8, transforms, input, options.ImageColumnName, options.ImagePathColumnName, options.ImageLimits),
                 LogitsColumn(options)))
@@ -212,7 +212,7 @@ public sealed class ResNetClassifierTransformer : ImageModelTransformer
 
     private ResNetClassifierTransformer(TransformsCatalog transforms, ResNetClassifierOptions options, IDataView input, NetworkSetup setup,
         ImageModelInput modelInput, IReadOnlyList<string> classes, TrainingResult result, ImageModelEngine engine)
-        : base(ImageModelEngines.BuildChains(transforms, input, options.ImageColumnName, LogitsColumn(options), engine,
+        : base(ImageModelChains.BuildChains(transforms, input, options.ImageColumnName, LogitsColumn(options), engine,
                 modelInput, options.Training.BatchSize, options.ImagePathColumnName, options.ImageLimits,
                 _ => MulticlassHead.Create(classes, LogitsColumn(options), options.ScoreColumnName, options.PredictedLabelColumnName),
                 LogitsColumn(options)),

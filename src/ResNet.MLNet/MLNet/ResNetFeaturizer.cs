@@ -55,7 +55,7 @@ public sealed class ResNetFeaturizerEstimator : IEstimator<ResNetFeaturizerTrans
             .ForMLNetTransforms();
         try
         {
-            var engine = ImageModelEngines.Create(setup.Model, setup.OwnsModel,
+            var engine = ImageModelEngine.Create(setup.Model, setup.OwnsModel,
                 new ImageModelSpec(setup.Input, options.Output, options.Stage, options.L2Normalize, options.Engine, options.Device)
                     .WithPrecision(options.Precision, options.Int8, catalog, input, InputColumn, options.ImagePathColumnName, options.ImageLimits),
                 options.OutputColumnName);
@@ -83,13 +83,13 @@ public sealed class ResNetFeaturizerTransformer : ImageModelTransformer
 {
     internal ResNetFeaturizerTransformer(TransformsCatalog catalog, ResNetFeaturizerOptions options, string inputColumn, IDataView input,
         ImageModelEngine engine, NetworkSetup setup)
-        : base(ImageModelEngines.BuildChains(catalog, input, inputColumn, options.OutputColumnName, engine,
+        : base(ImageModelChains.BuildChains(catalog, input, inputColumn, options.OutputColumnName, engine,
             setup.Input, options.BatchSize, options.ImagePathColumnName, options.ImageLimits), engine)
     {
         LoadingReport = setup.Report;
         Input = setup.Input;
         Weights = setup.Weights?.Pretrained;
-        OutputSize = engine.Batch.OutputLength;
+        OutputSize = engine.Scorer.OutputLength;
     }
 
     /// <summary>How the pretrained weights were loaded; null when the network was not given weights.</summary>

@@ -2,17 +2,6 @@ namespace ResNet.MLNet.Onnx;
 
 using ResNet.MLNet.Models;
 
-/// <summary>What the exported graph outputs.</summary>
-public enum OnnxOutputKind
-{
-    /// <summary>The pooled embedding, (N, <see cref="ResNetModel.NumFeatures"/>): the input of the classifier head.</summary>
-    Features,
-    /// <summary>The classifier's logits, (N, <see cref="ResNetModel.NumClasses"/>). Needs a network with a head.</summary>
-    Logits,
-    /// <summary>Softmax of the logits, (N, <see cref="ResNetModel.NumClasses"/>); each row sums to 1. Needs a network with a head.</summary>
-    Probabilities,
-}
-
 /// <summary>
 /// Per-channel input normalization done inside the exported graph, <c>(x - Mean) / Std</c>, for an input already
 /// scaled to [0, 1].
@@ -34,8 +23,8 @@ public sealed record InputNormalization(IReadOnlyList<float> Mean, IReadOnlyList
 /// <summary>How <see cref="ResNetOnnx.Export(ResNetModel, string, OnnxExportOptions?)"/> shapes the ONNX graph.</summary>
 public sealed record OnnxExportOptions
 {
-    /// <summary>Output of the graph. Default <see cref="OnnxOutputKind.Logits"/>.</summary>
-    public OnnxOutputKind Output { get; init; } = OnnxOutputKind.Logits;
+    /// <summary>Output of the graph. Default <see cref="ResNetOutputKind.Logits"/>.</summary>
+    public ResNetOutputKind Output { get; init; } = ResNetOutputKind.Logits;
 
     /// <summary>
     /// Normalization applied in the graph to a float input scaled to [0, 1]; <c>null</c> for none (the input is fed
@@ -74,10 +63,11 @@ public sealed record OnnxExportOptions
     public void Validate(ResNetOptions network)
     {
         ArgumentNullException.ThrowIfNull(network);
-        if (!Enum.IsDefined(Output))
-            throw new ArgumentException($"{nameof(Output)} must be one of {string.Join(", ", Enum.GetNames<OnnxOutputKind>())}; got {(int)Output}.", nameof(Output));
-        if (Output != OnnxOutputKind.Features && network.NumClasses == 0)
-            throw new ArgumentException($"{nameof(Output)} = {Output} needs a classifier head, but '{network.Name}' has {nameof(network.NumClasses)} = 0; export {nameof(OnnxOutputKind.Features)} instead.", nameof(Output));
+        if (Output is not (ResNetOutputKind.Embedding or ResNetOutputKind.Logits or ResNetOutputKind.Probabilities))
+            throw new ArgumentException(
+                $"{nameof(Output)} must be {nameof(ResNetOutputKind.Embedding)}, {nameof(ResNetOutputKind.Logits)} or {nameof(ResNetOutputKind.Probabilities)} for an ONNX export; got {Output}.", nameof(Output));
+        if (Output != ResNetOutputKind.Embedding && network.NumClasses == 0)
+            throw new ArgumentException($"{nameof(Output)} = {Output} needs a classifier head, but '{network.Name}' has {nameof(network.NumClasses)} = 0; export {nameof(ResNetOutputKind.Embedding)} instead.", nameof(Output));
         if (Normalization is { } n)
         {
             if (n.Mean is null || n.Std is null || n.Mean.Count != network.InChannels || n.Std.Count != network.InChannels)

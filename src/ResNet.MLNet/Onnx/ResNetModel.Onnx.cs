@@ -9,7 +9,7 @@ public sealed partial class ResNetModel
     /// (BatchNorm folded into the convolution before it where there is one); returns the value of <paramref name="output"/>.
     /// Mirrors <see cref="forward"/>: stem, stages, final pre-activation norm, pooling, head.
     /// </summary>
-    internal string EmitOnnx(OnnxGraphBuilder graph, string x, OnnxOutputKind output)
+    internal string EmitOnnx(OnnxGraphBuilder graph, string x, ResNetOutputKind output)
     {
         string h = OnnxLayers.Conv(graph, "conv1", conv1, bn1, x);
         if (bn1 is not null)
@@ -25,12 +25,12 @@ public sealed partial class ResNetModel
             h = OnnxLayers.Relu(graph, "norm.relu", OnnxLayers.BatchNorm(graph, "norm", norm, h));
         h = graph.Node("GlobalAveragePool", "pool", [h]);
         h = graph.Node("Flatten", "features", [h], OnnxAttribute.Int("axis", 1));
-        if (output == OnnxOutputKind.Features)
+        if (output == ResNetOutputKind.Embedding)
             return h;
         if (fc is null)
-            throw new ArgumentException($"'{Options.Name}' has no classifier head; export {nameof(OnnxOutputKind.Features)}.", nameof(output));
+            throw new ArgumentException($"'{Options.Name}' has no classifier head; export {nameof(ResNetOutputKind.Embedding)}.", nameof(output));
         h = OnnxLayers.Linear(graph, "fc", fc, h);
-        return output == OnnxOutputKind.Probabilities
+        return output == ResNetOutputKind.Probabilities
             ? graph.Node("Softmax", "probabilities", [h], OnnxAttribute.Int("axis", 1))
             : h;
     }

@@ -61,7 +61,7 @@ public static class ResNetOnnx
         OnnxDim batch = options.SingleRow ? 1 : "batch";
         var input = new OnnxValueInfo(options.InputName, OnnxDataType.Float,
             [batch, network.InChannels, Dim(options.ImageHeight, "height"), Dim(options.ImageWidth, "width")]);
-        int width = options.Output == OnnxOutputKind.Features ? network.NumFeatures : network.NumClasses;
+        int width = options.Output == ResNetOutputKind.Embedding ? network.NumFeatures : network.NumClasses;
         if (options.SingleRow)
             result = graph.Node("Reshape", "output.drop_batch", [result, graph.Int64Constant("output.row_shape", width)]);
         var output = new OnnxValueInfo(options.OutputName, OnnxDataType.Float, options.SingleRow ? [width] : [batch, width]);

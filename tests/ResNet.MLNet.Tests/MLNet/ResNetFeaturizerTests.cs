@@ -97,6 +97,33 @@ public class ResNetFeaturizerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_fitted_featurizer_does_not_keep_its_fit_time_data_alive_and_still_saves()
+    {
+        var (ml, data) = SampleImages();
+        var (featurizer, fitData) = FitOnOwnCopy(ml);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Assert.False(fitData.IsAlive, "the transformer holds the data view it was fitted on");
+
+        using (featurizer)
+        using (var stream = new MemoryStream())
+        {
+            ml.Model.Save(featurizer, data.Schema, stream); // the twin is built from the schema alone
+            stream.Position = 0;
+            var reloaded = ml.Model.Load(stream, out _);
+            AssertClose.Relative(Features(featurizer.Transform(data), "Features")[0], Features(reloaded.Transform(data), "Features")[0], 1e-4);
+        }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static (ResNetFeaturizerTransformer Featurizer, WeakReference Data) FitOnOwnCopy(MLContext ml)
+    {
+        var (_, data) = SampleImages();
+        return (ml.Transforms.ResNetFeaturizer(Small()).Fit(data), new WeakReference(data));
+    }
+
+    [Fact]
     public void Random_weights_are_reported_through_MLContext_Log_not_the_console()
     {
         var (ml, data) = SampleImages();

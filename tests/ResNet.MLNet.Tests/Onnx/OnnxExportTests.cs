@@ -77,7 +77,7 @@ public class OnnxExportTests
     public void Should_output_probabilities_that_sum_to_one()
     {
         using var model = BuildPerturbed();
-        var options = new OnnxExportOptions { Output = OnnxOutputKind.Probabilities, ImageHeight = 32, ImageWidth = 32 };
+        var options = new OnnxExportOptions { Output = ResNetOutputKind.Probabilities, ImageHeight = 32, ImageWidth = 32 };
         using var onnx = new ExportedOnnx(model, options);
         using var input = Input(3);
         OnnxParity.AssertMatches(model, onnx, input, options);
@@ -92,7 +92,7 @@ public class OnnxExportTests
     {
         using var withHead = BuildPerturbed();
         using var headless = BuildPerturbed(ResNetModels.Options("cifar_resnet20") with { NumClasses = 0 });
-        var options = new OnnxExportOptions { Output = OnnxOutputKind.Features, ImageHeight = 32, ImageWidth = 32 };
+        var options = new OnnxExportOptions { Output = ResNetOutputKind.Embedding, ImageHeight = 32, ImageWidth = 32 };
         using var input = Input(2);
         foreach (var model in new[] { withHead, headless })
         {
@@ -158,13 +158,13 @@ public class OnnxExportTests
 
         var logits = Assert.Throws<ArgumentException>(() => ResNetOnnx.Export(headless, path, new OnnxExportOptions { Normalization = null }));
         Assert.Equal(nameof(OnnxExportOptions.Output), logits.ParamName);
-        var normalization = Assert.Throws<ArgumentException>(() => ResNetOnnx.Export(headless, path, new OnnxExportOptions { Output = OnnxOutputKind.Features }));
+        var normalization = Assert.Throws<ArgumentException>(() => ResNetOnnx.Export(headless, path, new OnnxExportOptions { Output = ResNetOutputKind.Embedding }));
         Assert.Equal(nameof(OnnxExportOptions.Normalization), normalization.ParamName);
         var names = Assert.Throws<ArgumentException>(() => ResNetOnnx.Export(headless, path,
-            new OnnxExportOptions { Output = OnnxOutputKind.Features, Normalization = null, OutputName = "input" }));
+            new OnnxExportOptions { Output = ResNetOutputKind.Embedding, Normalization = null, OutputName = "input" }));
         Assert.Equal(nameof(OnnxExportOptions.OutputName), names.ParamName);
         var size = Assert.Throws<ArgumentException>(() => ResNetOnnx.Export(headless, path,
-            new OnnxExportOptions { Output = OnnxOutputKind.Features, Normalization = null, ImageWidth = 0 }));
+            new OnnxExportOptions { Output = ResNetOutputKind.Embedding, Normalization = null, ImageWidth = 0 }));
         Assert.Equal(nameof(OnnxExportOptions.ImageHeight), size.ParamName);
         Assert.False(File.Exists(path));
     }

@@ -21,7 +21,7 @@ public class OnnxParityTests(ITestOutputHelper output)
             new() { Normalization = new InputNormalization([0.5f], [0.25f]) }),
         ["grayscale cifar_resnet20 without normalization"] = (ResNetModels.Options("cifar_resnet20") with { InChannels = 1 },
             new() { Normalization = null }),
-        ["resnet50 without head"] = (ResNetModels.Options("resnet50") with { NumClasses = 0 }, new() { Output = OnnxOutputKind.Features }),
+        ["resnet50 without head"] = (ResNetModels.Options("resnet50") with { NumClasses = 0 }, new() { Output = ResNetOutputKind.Embedding }),
         ["preact cifar_resnet20"] = (ResNetModels.Options("cifar_resnet20") with { PreActivation = true }, new()),
         ["preact cifar_resnet20 option B"] = (ResNetModels.Options("cifar_resnet20") with { PreActivation = true, Shortcut = ShortcutKind.Projection }, new()),
         ["preact SE grouped bottleneck, CIFAR stem"] = (new ResNetOptions
@@ -37,7 +37,7 @@ public class OnnxParityTests(ITestOutputHelper output)
             PreActivation = true,
             SqueezeExcitation = true,
             NumClasses = 10,
-        }, new() { Output = OnnxOutputKind.Probabilities }),
+        }, new() { Output = ResNetOutputKind.Probabilities }),
     };
 
     public static TheoryData<string> ZooNames() => new(ResNetModels.Names);

@@ -24,7 +24,7 @@ public class OnnxQuantizerTests(ITestOutputHelper output)
     {
         using var model = new ResNetModel(ResNetModels.Options(architecture));
         OnnxParity.PerturbBatchNorms(model, seed: 3);
-        var floatModel = ResNetOnnx.BuildModel(model, new OnnxExportOptions { Output = OnnxOutputKind.Features, ImageHeight = size, ImageWidth = size });
+        var floatModel = ResNetOnnx.BuildModel(model, new OnnxExportOptions { Output = ResNetOutputKind.Embedding, ImageHeight = size, ImageWidth = size });
         var (pixels, rows) = Images(size, 6, seed: 11);
         var ranges = OnnxQuantizer.Calibrate(OnnxQuantizer.CalibrationModel(floatModel), [(pixels, rows)], 3, size, size);
         var quantized = OnnxQuantizer.Quantize(floatModel, ranges, new QuantizationSettings(WeightBits: 7, CalibrationImages: rows));
@@ -86,7 +86,7 @@ public class OnnxQuantizerTests(ITestOutputHelper output)
     public void A_range_missing_from_calibration_is_named()
     {
         using var model = new ResNetModel(ResNetModels.Options("cifar_resnet20"));
-        var floatModel = ResNetOnnx.BuildModel(model, new OnnxExportOptions { Output = OnnxOutputKind.Features, ImageHeight = 32, ImageWidth = 32 });
+        var floatModel = ResNetOnnx.BuildModel(model, new OnnxExportOptions { Output = ResNetOutputKind.Embedding, ImageHeight = 32, ImageWidth = 32 });
         var e = Assert.Throws<ArgumentException>(() => OnnxQuantizer.Quantize(floatModel, new Dictionary<string, ActivationRange>(), new QuantizationSettings(7, 0)));
         Assert.Matches("No calibration range for activation '[^']+'", e.Message);
     }

@@ -77,8 +77,8 @@ internal static class OnnxParity
         }
         Tensor y = options.Output switch
         {
-            OnnxOutputKind.Features => model.ForwardEmbedding(x),
-            OnnxOutputKind.Logits => model.forward(x),
+            ResNetOutputKind.Embedding => model.ForwardEmbedding(x),
+            ResNetOutputKind.Logits => model.forward(x),
             _ => model.forward(x).softmax(1),
         };
         return y.MoveToOuterDisposeScope();

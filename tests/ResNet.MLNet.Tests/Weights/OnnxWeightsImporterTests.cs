@@ -240,7 +240,7 @@ public class OnnxWeightsImporterTests(ITestOutputHelper output)
     {
         using var model = ResNetModels.Build(RoundTrips["resnet50 (narrow)"] with { NumClasses = 0 }, Seed);
         using var stream = new MemoryStream();
-        ResNetOnnx.Export(model, stream, new OnnxExportOptions { Normalization = null, Output = OnnxOutputKind.Features, SingleRow = true });
+        ResNetOnnx.Export(model, stream, new OnnxExportOptions { Normalization = null, Output = ResNetOutputKind.Embedding, SingleRow = true });
 
         var content = OnnxWeightsImporter.Read(stream.ToArray(), "features.onnx");
 

@@ -4,24 +4,11 @@ using static TorchSharp.torch;
 
 namespace ResNet.MLNet;
 
-/// <summary>What a featurizer or classifier network emits per image.</summary>
-public enum ResNetOutputKind
-{
-    /// <summary>The global-average-pooled embedding (512 for ResNet-18/34, 2048 for ResNet-50/101/152).</summary>
-    Embedding,
-    /// <summary>Class probabilities (softmax over the head's logits).</summary>
-    Probabilities,
-    /// <summary>The head's logits.</summary>
-    Logits,
-    /// <summary>A stage's feature map, flattened in C x H x W order (see <c>Stage</c> options).</summary>
-    StageFeatureMap,
-}
-
 /// <summary>
 /// Runs a <see cref="ResNetModel"/> in TorchSharp on batches of CHW images scaled to [0, 1]: normalizes with the
 /// mean and std, forwards in eval mode without gradients, and returns the chosen output. One dispose scope per batch.
 /// </summary>
-internal sealed class TorchModelEngine : IBatchModel
+internal sealed class TorchBatchScorer : IBatchScorer
 {
     private readonly ResNetModel model;
     private readonly bool ownsModel;
@@ -33,7 +20,7 @@ internal sealed class TorchModelEngine : IBatchModel
     private readonly long[] imageShape;
     private readonly Device device;
 
-    public TorchModelEngine(ResNetModel model, bool ownsModel, ImageModelInput input, ResNetOutputKind output, int stage, bool l2Normalize, Device device)
+    public TorchBatchScorer(ResNetModel model, bool ownsModel, ImageModelInput input, ResNetOutputKind output, int stage, bool l2Normalize, Device device)
     {
         this.model = model;
         this.ownsModel = ownsModel;

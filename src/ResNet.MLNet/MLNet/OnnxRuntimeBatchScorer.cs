@@ -8,7 +8,7 @@ namespace ResNet.MLNet;
 /// options. ONNX Runtime reads the caller's input and writes the caller's output in place (both pinned for the call):
 /// no per-batch copies or allocations of the (batch x 3 x H x W) input.
 /// </summary>
-internal sealed class OnnxRuntimeEngine : IBatchModel
+internal sealed class OnnxRuntimeBatchScorer : IBatchScorer
 {
     private readonly InferenceSession session;
     private readonly RunOptions runOptions = new();
@@ -16,7 +16,7 @@ internal sealed class OnnxRuntimeEngine : IBatchModel
     private readonly string[] outputNames;
     private readonly long[] imageShape;
 
-    public OnnxRuntimeEngine(byte[] onnx, string inputName, string outputName, int inputLength, int channels, int imageSize)
+    public OnnxRuntimeBatchScorer(byte[] onnx, string inputName, string outputName, int inputLength, int channels, int imageSize)
     {
         using var options = CreateSessionOptions();
         session = new InferenceSession(onnx, options);
