@@ -353,7 +353,7 @@ public static class ImageFolderFineTuning
         }
     }
 
-    private static (IReadOnlyList<ImageFolderEntry> Train, IReadOnlyList<ImageFolderEntry> Test) Splits(FineTuneOptions options)
+    internal static (IReadOnlyList<ImageFolderEntry> Train, IReadOnlyList<ImageFolderEntry> Test) Splits(FineTuneOptions options)
     {
         string folder = options.DataFolder;
         if (HasSplit(folder, out string? testSplit))
@@ -404,22 +404,20 @@ public static class ImageFolderFineTuning
             throw new InvalidDataException($"Class(es) {string.Join(", ", unknown)} in {where} do not exist in the training split.");
     }
 
+    /// <summary>The test split of an unsplit folder, by the toolkit's one stratified split (<see cref="ImageDataset"/>'s rule).</summary>
     private static (IReadOnlyList<ImageFolderEntry>, IReadOnlyList<ImageFolderEntry>) StratifiedSplit(IReadOnlyList<ImageFolderEntry> rows, double fraction, long seed)
     {
-        var random = new Random(unchecked((int)seed));
-        var train = new List<ImageFolderEntry>();
-        var test = new List<ImageFolderEntry>();
-        foreach (var group in rows.GroupBy(r => r.Label))
+        var classes = rows.Select(r => r.Label).Distinct().Order(StringComparer.Ordinal).ToList();
+        var labels = rows.Select(r => (long)classes.IndexOf(r.Label)).ToList();
+        try
         {
-            var items = group.OrderBy(_ => random.Next()).ToList();
-            int held = (int)Math.Round(items.Count * fraction);
-            if (held < 1 || held >= items.Count)
-                throw new InvalidDataException($"Class '{group.Key}' has {items.Count} image(s): holding out {fraction:P0} for testing leaves a split without it.");
-            test.AddRange(items.Take(held));
-            train.AddRange(items.Skip(held));
+            var (train, test) = ImageDataset.StratifiedIndices(labels, classes, fraction, seed, "testing");
+            return (train.Select(i => rows[i]).ToList(), test.Select(i => rows[i]).ToList());
         }
-        return (train.OrderBy(r => r.Label, StringComparer.Ordinal).ThenBy(r => r.ImagePath, StringComparer.Ordinal).ToList(),
-                test.OrderBy(r => r.Label, StringComparer.Ordinal).ThenBy(r => r.ImagePath, StringComparer.Ordinal).ToList());
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{e.Message.Split(" (Parameter")[0]} Add images, or give the folder train/ and test/ splits.", e);
+        }
     }
 
     /// <summary>JSON as the toolkit writes it: snake_case names (accuracy, macro_accuracy, per_class, ...), indented.</summary>

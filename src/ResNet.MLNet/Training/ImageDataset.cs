@@ -65,35 +65,46 @@ public abstract class ImageDataset : IDisposable
         }
     }
 
+    /// <summary>The indices of a stratified split of this dataset's rows (<see cref="StratifiedIndices(IReadOnlyList{long}, IReadOnlyList{string}, double, long, string)"/>).</summary>
+    private protected (List<int> Train, List<int> Validation) StratifiedIndices(double validationFraction, long seed) =>
+        StratifiedIndices(labels, ClassNames, validationFraction, seed, "validation");
+
     /// <summary>
-    /// The indices of a stratified split: each class gives round(count x <paramref name="validationFraction"/>) images
-    /// to validation, at least one, and keeps at least one for training. The choice depends only on
-    /// <paramref name="seed"/>; both lists are in ascending order.
+    /// The one stratified split of the toolkit (validation sets here, the test split of an unsplit image folder in
+    /// <c>ImageFolderFineTuning</c>): each class gives round(count x <paramref name="fraction"/>) rows to the held-out
+    /// side, at least one, and keeps at least one for training. The choice depends only on <paramref name="seed"/>;
+    /// both lists are in ascending order.
     /// </summary>
+    /// <param name="labels">Class index of each row.</param>
+    /// <param name="classNames">Class names, by index (for errors).</param>
+    /// <param name="fraction">Share held out, strictly between 0 and 1.</param>
+    /// <param name="seed">Seed of the choice.</param>
+    /// <param name="heldOut">Name of the held-out side in errors ("validation", "test").</param>
     /// <exception cref="ArgumentOutOfRangeException">The fraction is not strictly between 0 and 1.</exception>
-    /// <exception cref="ArgumentException">A class has fewer than two images; the message names it.</exception>
-    private protected (List<int> Train, List<int> Validation) StratifiedIndices(double validationFraction, long seed)
+    /// <exception cref="ArgumentException">A class has fewer than two rows; the message names it.</exception>
+    internal static (List<int> Train, List<int> Validation) StratifiedIndices(IReadOnlyList<long> labels, IReadOnlyList<string> classNames,
+        double fraction, long seed, string heldOut)
     {
-        if (!(validationFraction > 0 && validationFraction < 1))
-            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "The validation fraction must be strictly between 0 and 1.");
+        if (!(fraction > 0 && fraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(fraction), fraction, $"The {heldOut} fraction must be strictly between 0 and 1.");
         var random = new RandomSource(seed);
         var train = new List<int>();
-        var validation = new List<int>();
-        for (int c = 0; c < NumClasses; c++)
+        var held = new List<int>();
+        for (int c = 0; c < classNames.Count; c++)
         {
-            int[] members = Enumerable.Range(0, Count).Where(i => labels[i] == c).ToArray();
+            int[] members = Enumerable.Range(0, labels.Count).Where(i => labels[i] == c).ToArray();
             if (members.Length < 2)
                 throw new ArgumentException(
-                    $"Class '{ClassNames[c]}' has {members.Length} image{(members.Length == 1 ? "" : "s")}; a stratified split needs at least 2 per class (one for training, one for validation).",
-                    nameof(validationFraction));
+                    $"Class '{classNames[c]}' has {members.Length} image{(members.Length == 1 ? "" : "s")}; a stratified split needs at least 2 per class (one for training, one for {heldOut}).",
+                    nameof(fraction));
             random.Shuffle(members);
-            int take = Math.Clamp((int)Math.Round(members.Length * validationFraction), 1, members.Length - 1);
-            validation.AddRange(members.Take(take));
+            int take = Math.Clamp((int)Math.Round(members.Length * fraction), 1, members.Length - 1);
+            held.AddRange(members.Take(take));
             train.AddRange(members.Skip(take));
         }
         train.Sort();
-        validation.Sort();
-        return (train, validation);
+        held.Sort();
+        return (train, held);
     }
 
     /// <summary>Frees what the dataset holds.</summary>
