@@ -53,7 +53,7 @@ public class OnnxQuantizerTests(ITestOutputHelper output)
         var weight = OnnxTensor.Floats("w", [2, 1, 1, 3], [0.6f, -1f, 0.2f, 0f, 0f, 0f]);
         var (values, scales) = OnnxQuantizer.QuantizeWeights(weight, bits: 7);
         Assert.Equal([38, -63, 13, 0, 0, 0], values.Select(v => (int)v));
-        Assert.Equal(1f / 63, scales[0], 6);
+        Assert.Equal(1f / 63, scales[0], tolerance: 1e-7f);
         Assert.Equal(1f, scales[1]); // an all-zero channel keeps a harmless scale
         var (eight, _) = OnnxQuantizer.QuantizeWeights(weight, bits: 8);
         Assert.Equal(-127, eight[1]);
@@ -63,10 +63,10 @@ public class OnnxQuantizerTests(ITestOutputHelper output)
     public void Activation_ranges_always_include_zero()
     {
         var (scale, zero) = OnnxQuantizer.ActivationParameters(new ActivationRange(0.5f, 2.55f));
-        Assert.Equal(0.01f, scale, 6);
+        Assert.Equal(0.01f, scale, tolerance: 1e-7f);
         Assert.Equal(0, zero);
         (scale, zero) = OnnxQuantizer.ActivationParameters(new ActivationRange(-1f, 1.55f));
-        Assert.Equal(0.01f, scale, 6);
+        Assert.Equal(0.01f, scale, tolerance: 1e-7f);
         Assert.Equal(100, zero);
     }
 
