@@ -130,7 +130,10 @@ internal static class OnnxQuantizer
         }
 
         var nodes = new List<OnnxNode>();
-        var newInitializers = new List<OnnxTensor>(graph.Initializers.Where(t => !plan.QuantizedWeights.Contains(t.Name)));
+        // The float weights and biases of quantized convolutions are replaced by their integer forms, not kept beside them.
+        var replaced = graph.Nodes.Where(n => n.OpType == "Conv" && plan.QuantizedWeights.Contains(n.Inputs[1])).SelectMany(n => n.Inputs.Skip(1))
+            .ToHashSet(StringComparer.Ordinal);
+        var newInitializers = new List<OnnxTensor>(graph.Initializers.Where(t => !replaced.Contains(t.Name)));
         var dequantized = new Dictionary<string, string>(StringComparer.Ordinal);
 
         void EmitQdq(string physical)

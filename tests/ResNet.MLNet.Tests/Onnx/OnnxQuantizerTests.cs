@@ -83,6 +83,22 @@ public class OnnxQuantizerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void The_quantized_graph_keeps_no_float_copy_of_what_it_quantized()
+    {
+        using var model = new ResNetModel(ResNetModels.Options("resnet18"));
+        var floatModel = ResNetOnnx.BuildModel(model, new OnnxExportOptions { Output = ResNetOutputKind.Embedding, ImageHeight = 32, ImageWidth = 32 });
+        var (pixels, rows) = Images(32, 2, seed: 5);
+        var ranges = OnnxQuantizer.Calibrate(OnnxQuantizer.CalibrationModel(floatModel), [(pixels, rows)], 3, 32, 32);
+
+        var quantized = OnnxQuantizer.Quantize(floatModel, ranges, new QuantizationSettings(WeightBits: 7, CalibrationImages: rows));
+
+        // Every initializer feeds a node (ONNX Runtime warns about, and carries, any that does not).
+        var used = quantized.Graph.Nodes.SelectMany(n => n.Inputs).ToHashSet(StringComparer.Ordinal);
+        var unused = quantized.Graph.Initializers.Select(t => t.Name).Where(name => !used.Contains(name)).ToList();
+        Assert.True(unused.Count == 0, $"unused initializers: {string.Join(", ", unused)}");
+    }
+
+    [Fact]
     public void A_range_missing_from_calibration_is_named()
     {
         using var model = new ResNetModel(ResNetModels.Options("cifar_resnet20"));
