@@ -67,7 +67,7 @@ internal sealed class ImageModelEngine : IDisposable
     {
         if (spec.Precision == ResNetPrecision.Int8 && spec.Engine != ResNetInferenceEngine.OnnxRuntime)
             throw new ArgumentException("Precision = Int8 runs on ONNX Runtime; set Engine = OnnxRuntime.", nameof(spec.Engine));
-        bool exportable = spec.Output is ResNetOutputKind.Embedding or ResNetOutputKind.Logits or ResNetOutputKind.Probabilities && !spec.L2Normalize;
+        bool exportable = (spec.Output is ResNetOutputKind.Embedding or ResNetOutputKind.Logits or ResNetOutputKind.Probabilities) && !spec.L2Normalize;
         string unsupported = exportable ? "" : $"the ONNX exporter does not support {(spec.L2Normalize ? "L2Normalize = true" : $"Output = {spec.Output}")}";
         if (!exportable && spec.Engine == ResNetInferenceEngine.OnnxRuntime)
             throw new ArgumentException($"Engine = OnnxRuntime is not available because {unsupported}; use Engine = TorchSharp.", nameof(spec.Engine));
