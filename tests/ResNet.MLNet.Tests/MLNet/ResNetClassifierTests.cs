@@ -34,6 +34,30 @@ public class ResNetClassifierTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Its_Input_preprocesses_an_image_as_the_model_itself_does()
+    {
+        var (ml, train, test, prepare) = SampleData(every: 4);
+        var options = Tiny(epochs: 1);
+        options.Training.ImageSize = 32; // the images are 28 pixels, so ML.NET's resampling is at work
+        using var classifier = ml.MulticlassClassification.Trainers.ResNetClassifier(options).Fit(prepare.Transform(train));
+        Assert.Equal(ImageInterpolation.MLNet, classifier.Input.Interpolation);
+
+        var scored = classifier.Transform(prepare.Transform(test));
+        var scores = scored.GetColumn<float[]>("Score").ToList();
+        var paths = scored.GetColumn<string>("ImagePath").ToList();
+        using var noGrad = TorchSharp.torch.no_grad();
+        classifier.Network.eval();
+        for (int i = 0; i < paths.Count; i += 5)
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            var pixels = ImagePreprocessing.Load(paths[i], classifier.Input);
+            var x = TorchSharp.torch.tensor(pixels.ToArray(), [1, pixels.Channels, pixels.Height, pixels.Width]);
+            var probabilities = TorchSharp.torch.nn.functional.softmax(classifier.Network.forward(x), 1).data<float>().ToArray();
+            AssertClose.Relative(scores[i], probabilities, 1e-4);
+        }
+    }
+
+    [Fact]
     public void Fine_tunes_evaluates_and_reloads_in_plain_MLNet()
     {
         var (ml, train, test, prepare) = SampleData();
