@@ -42,6 +42,9 @@ internal static class MLNetResampling
         int destWidth = (int)(source.Width * aspect);
         int destHeight = (int)(source.Height * aspect);
         using var target = new SKBitmap(width, height, isOpaque: true);
+        // The truncations can leave the last row or column unpainted (500x375 to 224 paints 223 rows), which ML.NET
+        // leaves as whatever the allocation held; here it is black, so the result is always the same.
+        target.Erase(SKColors.Black);
         using (var canvas = new SKCanvas(target))
         using (var sourceImage = SKImage.FromBitmap(source))
         {
