@@ -1,3 +1,5 @@
+using Microsoft.ML.Data;
+
 namespace ResNet.MLNet.Data;
 
 /// <summary>
@@ -15,14 +17,31 @@ public static class ImagePreprocessing
     /// <exception cref="ArgumentException">The input description is invalid.</exception>
     public static ImageTensor Apply(ImageTensor image, ImageModelInput input) => Finish(Cropped(image, input), input);
 
-    /// <summary>The resize and centre crop of <see cref="Apply"/>, before channels and normalization.</summary>
+    /// <summary><see cref="Apply(ImageTensor, ImageModelInput)"/> of a decoded image.</summary>
+    internal static ImageTensor Apply(MLImage image, ImageModelInput input) => Finish(Cropped(image, input), input);
+
+    /// <summary>The resize and centre crop of <see cref="Apply(ImageTensor, ImageModelInput)"/>, before channels and normalization.</summary>
     internal static ImageTensor Cropped(ImageTensor image, ImageModelInput input) =>
         Resized(image, input).CenterCrop(input.ImageSize, input.ImageSize);
 
     /// <summary>
-    /// The views test-time augmentation averages over, each preprocessed as <see cref="Apply"/> does: torchvision's
+    /// The resize and centre crop of a decoded image. ML.NET's resampling reads the decoded pixels directly, so only the
+    /// resized image is converted to float; torchvision's converts the whole image first.
+    /// </summary>
+    internal static ImageTensor Cropped(MLImage image, ImageModelInput input)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(input);
+        input.Validate();
+        return input.Interpolation == ImageInterpolation.MLNet
+            ? MLNetResampling.Resize(image, input.ScaledSize, input.ResizeMode).CenterCrop(input.ImageSize, input.ImageSize)
+            : Cropped(ImageTensor.FromImage(image), input);
+    }
+
+    /// <summary>
+    /// The views test-time augmentation averages over, each preprocessed as <see cref="Apply(ImageTensor, ImageModelInput)"/> does: torchvision's
     /// ten-crop (the centre and four corner crops of the resized image, and their mirror images) when the resized image
-    /// is larger than the crop, else the centre crop and its mirror image. The first view is <see cref="Apply"/>'s.
+    /// is larger than the crop, else the centre crop and its mirror image. The first view is <see cref="Apply(ImageTensor, ImageModelInput)"/>'s.
     /// </summary>
     /// <exception cref="ArgumentException">The input description is invalid.</exception>
     public static IReadOnlyList<ImageTensor> TestTimeViews(ImageTensor image, ImageModelInput input)
@@ -46,14 +65,13 @@ public static class ImagePreprocessing
         int scaled = input.ScaledSize;
         return (input.Interpolation, input.ResizeMode) switch
         {
-            (ImageInterpolation.MLNet, ImageResizeMode.Stretch) => MLNetResampling.Stretch(image, scaled, scaled),
-            (ImageInterpolation.MLNet, _) => MLNetResampling.ResizeWithCrop(image, scaled, scaled),
+            (ImageInterpolation.MLNet, var mode) => MLNetResampling.Resize(image, scaled, mode),
             (_, ImageResizeMode.Stretch) => image.Resize(scaled, scaled),
             _ => image.ResizeShorterSide(scaled),
         };
     }
 
-    /// <summary>The last steps of <see cref="Apply"/>: grayscale for a one-channel network, then normalization.</summary>
+    /// <summary>The last steps of <see cref="Apply(ImageTensor, ImageModelInput)"/>: grayscale for a one-channel network, then normalization.</summary>
     internal static ImageTensor Finish(ImageTensor cropped, ImageModelInput input)
     {
         var image3 = input.Channels == 1
@@ -62,7 +80,7 @@ public static class ImagePreprocessing
         return input.MeanImage is { } meanImage ? image3.Normalize(meanImage, input.Std) : image3.Normalize(input.Mean, input.Std);
     }
 
-    /// <summary>Decodes <paramref name="path"/> (see <see cref="ImageTensor.Load"/>) and applies <paramref name="input"/>.</summary>
+    /// <summary>Decodes <paramref name="path"/> (as <see cref="ImageTensor.Load"/> does) and applies <paramref name="input"/>.</summary>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
     /// <exception cref="InvalidDataException">The file is not an image ML.NET can decode, or is over <paramref name="limits"/> (default <see cref="ImageLimits.Default"/>).</exception>
     public static ImageTensor Load(string path, ImageModelInput input, ImageLimits? limits = null)
@@ -71,6 +89,7 @@ public static class ImagePreprocessing
         input.Validate();
         limits ??= ImageLimits.Default;
         limits.Validate();
-        return Apply(ImageTensor.Load(path, limits), input);
+        using var image = ImageTensor.Decode(path, limits);
+        return Apply(image, input);
     }
 }

@@ -98,12 +98,7 @@ public sealed class ImageTensor
     /// </summary>
     internal static ImageTensor FromImage(MLImage image, int top, int left, int height, int width)
     {
-        var (red, blue) = image.PixelFormat switch
-        {
-            MLPixelFormat.Bgra32 => (2, 0),
-            MLPixelFormat.Rgba32 => (0, 2),
-            var other => throw new ArgumentException($"Pixel format {other} is not supported; expected Bgra32 or Rgba32.", nameof(image)),
-        };
+        var (red, blue) = ChannelOffsets(image.PixelFormat);
         if (top < 0 || left < 0 || height < 1 || width < 1 || top + height > image.Height || left + width > image.Width)
             throw new ArgumentOutOfRangeException(nameof(top), $"The region {width}x{height} at ({left}, {top}) is not inside the {image.Width}x{image.Height} image.");
         int plane = width * height;
@@ -125,6 +120,15 @@ public sealed class ImageTensor
         }
         return new ImageTensor(3, height, width, result);
     }
+
+    /// <summary>Byte offsets of red and blue in a 32-bit pixel of <paramref name="format"/> (green is at 1).</summary>
+    /// <exception cref="ArgumentException">The format is neither Bgra32 nor Rgba32.</exception>
+    internal static (int Red, int Blue) ChannelOffsets(MLPixelFormat format) => format switch
+    {
+        MLPixelFormat.Bgra32 => (2, 0),
+        MLPixelFormat.Rgba32 => (0, 2),
+        var other => throw new ArgumentException($"Pixel format {other} is not supported; expected Bgra32 or Rgba32.", nameof(format)),
+    };
 
     /// <summary>
     /// Scales the shorter side to <paramref name="size"/> keeping the aspect ratio (the longer side becomes

@@ -14,17 +14,59 @@ namespace ResNet.MLNet.Data;
 internal static class MLNetResampling
 {
     /// <summary>
-    /// Scales the image so that it covers <paramref name="width"/> x <paramref name="height"/> and crops the centre
-    /// (ML.NET's IsoCrop). An image already at that size is returned as it is, as ML.NET's transform does (its cubic
-    /// filter would soften it).
+    /// ML.NET's resize to <paramref name="size"/> x <paramref name="size"/>: scale to cover and crop the centre (IsoCrop),
+    /// or stretch (Fill, nearest neighbour) for <see cref="ImageResizeMode.Stretch"/>. An image already at that size is
+    /// returned as it is, as ML.NET's transform does (its cubic filter would soften it).
     /// </summary>
-    public static ImageTensor ResizeWithCrop(ImageTensor image, int width, int height)
+    public static ImageTensor Resize(ImageTensor image, int size, ImageResizeMode mode)
     {
         ArgumentNullException.ThrowIfNull(image);
-        if (image.Width == width && image.Height == height)
-            return image;
+        return image.Width == size && image.Height == size ? image : Resize(ToBitmap(image), size, mode);
+    }
+
+    /// <summary>The same resize of a decoded image: only the resized pixels are converted to float.</summary>
+    public static ImageTensor Resize(MLImage image, int size, ImageResizeMode mode)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return image.Width == size && image.Height == size ? ImageTensor.FromImage(image) : Resize(ToBitmap(image), size, mode);
+    }
+
+    /// <summary>ML.NET's grayscale (0.3 R + 0.59 G + 0.11 B through a Skia colour matrix), as one channel.</summary>
+    public static ImageTensor Grayscale(ImageTensor image)
+    {
         using var source = ToBitmap(image);
-        // The arithmetic of MLImage.ResizeWithCrop (float aspect, truncated offsets and sizes), kept as ML.NET writes it.
+        using var target = new SKBitmap(image.Width, image.Height, isOpaque: true);
+        using (var canvas = new SKCanvas(target))
+        using (var paint = new SKPaint { ColorFilter = GrayscaleMatrix })
+            canvas.DrawBitmap(source, 0f, 0f, paint);
+        var rgb = ToTensor(target);
+        return new ImageTensor(1, rgb.Height, rgb.Width, rgb.Data[..(rgb.Height * rgb.Width)].ToArray()); // the red plane, as ML.NET extracts it
+    }
+
+    private static readonly SKColorFilter GrayscaleMatrix = SKColorFilter.CreateColorMatrix(
+    [
+        0.3f, 0.59f, 0.11f, 0, 0,
+        0.3f, 0.59f, 0.11f, 0, 0,
+        0.3f, 0.59f, 0.11f, 0, 0,
+        0, 0, 0, 1, 0,
+    ]);
+
+    /// <summary>Resizes <paramref name="source"/> (and disposes it) as <see cref="Resize(ImageTensor, int, ImageResizeMode)"/> says.</summary>
+    private static ImageTensor Resize(SKBitmap source, int size, ImageResizeMode mode)
+    {
+        using (source)
+        {
+            using var target = mode == ImageResizeMode.Stretch
+                ? source.Resize(new SKSizeI(size, size), new SKSamplingOptions(SKFilterMode.Nearest))
+                    ?? throw new InvalidOperationException($"SkiaSharp could not resize a {source.Width}x{source.Height} image to {size}x{size}.")
+                : CenterCropped(source, size, size);
+            return ToTensor(target);
+        }
+    }
+
+    /// <summary>MLImage.ResizeWithCrop with the centre anchor: its float aspect and truncated offsets and sizes, kept as ML.NET writes them.</summary>
+    private static SKBitmap CenterCropped(SKBitmap source, int width, int height)
+    {
         float widthAspect = (float)width / source.Width;
         float heightAspect = (float)height / source.Height;
         int destX = 0, destY = 0;
@@ -41,85 +83,61 @@ internal static class MLNetResampling
         }
         int destWidth = (int)(source.Width * aspect);
         int destHeight = (int)(source.Height * aspect);
-        using var target = new SKBitmap(width, height, isOpaque: true);
+        var target = new SKBitmap(width, height, isOpaque: true);
         // The truncations can leave the last row or column unpainted (500x375 to 224 paints 223 rows), which ML.NET
         // leaves as whatever the allocation held; here it is black, so the result is always the same.
         target.Erase(SKColors.Black);
-        using (var canvas = new SKCanvas(target))
-        using (var sourceImage = SKImage.FromBitmap(source))
-        {
-            canvas.DrawImage(sourceImage, new SKRect(0, 0, source.Width, source.Height), new SKRect(destX, destY, destX + destWidth, destY + destHeight),
-                new SKSamplingOptions(SKCubicResampler.Mitchell), paint: null);
-        }
-        return FromBitmap(target);
+        using var canvas = new SKCanvas(target);
+        using var sourceImage = SKImage.FromBitmap(source);
+        canvas.DrawImage(sourceImage, new SKRect(0, 0, source.Width, source.Height), new SKRect(destX, destY, destX + destWidth, destY + destHeight),
+            new SKSamplingOptions(SKCubicResampler.Mitchell), paint: null);
+        return target;
     }
 
-    /// <summary>Stretches the image to <paramref name="width"/> x <paramref name="height"/> (ML.NET's Fill: nearest neighbour); one at that size is returned as it is.</summary>
-    public static ImageTensor Stretch(ImageTensor image, int width, int height)
+    private static SKBitmap ToBitmap(ImageTensor image) =>
+        ToBitmap(image.Width, image.Height, image.ToRgbBytes(), rowBytes: 3 * image.Width, pixelBytes: 3, red: 0, blue: 2);
+
+    private static SKBitmap ToBitmap(MLImage image)
     {
-        ArgumentNullException.ThrowIfNull(image);
-        if (image.Width == width && image.Height == height)
-            return image;
-        using var source = ToBitmap(image);
-        using var target = source.Resize(new SKSizeI(width, height), new SKSamplingOptions(SKFilterMode.Nearest))
-            ?? throw new InvalidOperationException($"SkiaSharp could not resize a {image.Width}x{image.Height} image to {width}x{height}.");
-        return FromBitmap(target);
+        var (red, blue) = ImageTensor.ChannelOffsets(image.PixelFormat);
+        var pixels = image.Pixels;
+        return ToBitmap(image.Width, image.Height, pixels, rowBytes: pixels.Length / image.Height, pixelBytes: 4, red, blue);
     }
 
-    /// <summary>ML.NET's grayscale (0.3 R + 0.59 G + 0.11 B through a Skia colour matrix), as one channel.</summary>
-    public static ImageTensor Grayscale(ImageTensor image)
+    /// <summary>
+    /// Pixels as the kind of bitmap ML.NET's transforms create (<c>new SKBitmap(width, height, isOpaque: true)</c>), opaque:
+    /// a decoded image's colours are already premultiplied, so its alpha is dropped, as <see cref="ImageTensor.FromImage(MLImage)"/> drops it.
+    /// </summary>
+    private static SKBitmap ToBitmap(int width, int height, ReadOnlySpan<byte> pixels, int rowBytes, int pixelBytes, int red, int blue)
     {
-        using var source = ToBitmap(image);
-        using var target = new SKBitmap(image.Width, image.Height, isOpaque: true);
-        using (var canvas = new SKCanvas(target))
-        using (var paint = new SKPaint { ColorFilter = GrayscaleMatrix })
-            canvas.DrawBitmap(source, 0f, 0f, paint);
-        var rgb = FromBitmap(target);
-        return new ImageTensor(1, rgb.Height, rgb.Width, rgb.Data[..(rgb.Height * rgb.Width)].ToArray()); // the red plane, as ML.NET extracts it
-    }
-
-    private static readonly SKColorFilter GrayscaleMatrix = SKColorFilter.CreateColorMatrix(
-    [
-        0.3f, 0.59f, 0.11f, 0, 0,
-        0.3f, 0.59f, 0.11f, 0, 0,
-        0.3f, 0.59f, 0.11f, 0, 0,
-        0, 0, 0, 1, 0,
-    ]);
-
-    /// <summary>The image as the kind of bitmap ML.NET's transforms create (<c>new SKBitmap(width, height, isOpaque: true)</c>).</summary>
-    private static SKBitmap ToBitmap(ImageTensor image)
-    {
-        ArgumentNullException.ThrowIfNull(image);
-        var bitmap = new SKBitmap(image.Width, image.Height, isOpaque: true);
-        var (red, blue) = bitmap.ColorType switch
+        var bitmap = new SKBitmap(width, height, isOpaque: true);
+        var (toRed, toBlue) = ImageTensor.ChannelOffsets(Format(bitmap));
+        var native = new byte[width * height * 4];
+        for (int y = 0; y < height; y++)
         {
-            SKColorType.Bgra8888 => (2, 0),
-            SKColorType.Rgba8888 => (0, 2),
-            var other => throw new InvalidOperationException($"SkiaSharp created a {other} bitmap; expected 32-bit BGRA or RGBA."),
-        };
-        byte[] rgb = image.ToRgbBytes();
-        int pixels = image.Height * image.Width;
-        var native = new byte[pixels * 4];
-        for (int i = 0; i < pixels; i++)
-        {
-            native[4 * i + red] = rgb[3 * i];
-            native[4 * i + 1] = rgb[3 * i + 1];
-            native[4 * i + blue] = rgb[3 * i + 2];
-            native[4 * i + 3] = 255;
+            var row = pixels.Slice(y * rowBytes, width * pixelBytes);
+            for (int x = 0, o = 4 * y * width; x < width; x++, o += 4)
+            {
+                native[o + toRed] = row[x * pixelBytes + red];
+                native[o + 1] = row[x * pixelBytes + 1];
+                native[o + toBlue] = row[x * pixelBytes + blue];
+                native[o + 3] = 255;
+            }
         }
         Marshal.Copy(native, 0, bitmap.GetPixels(), native.Length);
         return bitmap;
     }
 
-    private static ImageTensor FromBitmap(SKBitmap bitmap)
+    private static ImageTensor ToTensor(SKBitmap bitmap)
     {
-        var format = bitmap.ColorType switch
-        {
-            SKColorType.Bgra8888 => MLPixelFormat.Bgra32,
-            SKColorType.Rgba8888 => MLPixelFormat.Rgba32,
-            var other => throw new InvalidOperationException($"SkiaSharp produced a {other} bitmap; expected 32-bit BGRA or RGBA."),
-        };
-        using var image = MLImage.CreateFromPixels(bitmap.Width, bitmap.Height, format, bitmap.GetPixelSpan());
+        using var image = MLImage.CreateFromPixels(bitmap.Width, bitmap.Height, Format(bitmap), bitmap.GetPixelSpan());
         return ImageTensor.FromImage(image);
     }
+
+    private static MLPixelFormat Format(SKBitmap bitmap) => bitmap.ColorType switch
+    {
+        SKColorType.Bgra8888 => MLPixelFormat.Bgra32,
+        SKColorType.Rgba8888 => MLPixelFormat.Rgba32,
+        var other => throw new InvalidOperationException($"SkiaSharp made a {other} bitmap; expected 32-bit BGRA or RGBA."),
+    };
 }

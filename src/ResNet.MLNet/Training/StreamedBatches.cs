@@ -8,7 +8,7 @@ namespace ResNet.MLNet.Training;
 /// <summary>
 /// The per-image preprocessing of <see cref="ImageFileDataset"/> rows, on the decoded original: for training,
 /// torchvision's <c>RandomResizedCrop</c> (or the evaluation resize and centre crop), horizontal flip and colour jitter
-/// as <see cref="Augmentation"/> says; for evaluation, <see cref="ImagePreprocessing.Apply"/>. Then grayscale for a
+/// as <see cref="Augmentation"/> says; for evaluation, <see cref="ImagePreprocessing.Apply(MLImage, ImageModelInput)"/>. Then grayscale for a
 /// one-channel network and normalization. Random choices come from the item's own <see cref="RandomSource"/>.
 /// </summary>
 internal sealed class ImageFileTransform(ImageModelInput input, Augmentation? augmentation)
@@ -22,7 +22,7 @@ internal sealed class ImageFileTransform(ImageModelInput input, Augmentation? au
     public ImageTensor Apply(MLImage image, RandomSource? random)
     {
         if (augmentation is null || random is null || !augmentation.IsEnabled)
-            return ImagePreprocessing.Apply(ImageTensor.FromImage(image), input);
+            return ImagePreprocessing.Apply(image, input);
         int size = input.ImageSize;
         ImageTensor x;
         if (augmentation.RandomResizedCrop)
@@ -32,7 +32,7 @@ internal sealed class ImageFileTransform(ImageModelInput input, Augmentation? au
         }
         else
         {
-            x = ImagePreprocessing.Cropped(ImageTensor.FromImage(image), input);
+            x = ImagePreprocessing.Cropped(image, input);
         }
         if (augmentation.HorizontalFlip && random.NextDouble() < 0.5)
             x = x.FlipHorizontal();

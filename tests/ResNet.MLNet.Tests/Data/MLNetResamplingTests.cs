@@ -43,10 +43,12 @@ public class MLNetResamplingTests
             Std = channels == 3 ? [1f, 1f, 1f] : [1f],
         };
 
-        var ours = ImagePreprocessing.Load(path, input);
+        var ours = ImagePreprocessing.Load(path, input);                                  // resampled from the decoded bytes
+        var fromTensor = ImagePreprocessing.Apply(ImageTensor.Load(path), input).ToArray(); // from an image in [0, 1]
         float[] mlnet = MLNetPixels(path, input);
 
         Assert.Equal((channels, size, size), (ours.Channels, ours.Height, ours.Width));
+        Assert.Equal(fromTensor, ours.ToArray());
         AssertClose.Relative(mlnet, ours.ToArray(), 1e-6); // byte / 255 against byte * (1 / 255): one rounding apart at most
     }
 
