@@ -131,7 +131,7 @@ internal static class BenchPretrainedCommand
             {
                 using var scope = TorchSharp.torch.NewDisposeScope();
                 var pixels = ImagePreprocessing.Load(image.ImagePath, torchvisionInput);
-                using var x = TorchSharp.torch.tensor(pixels.ToArray(), [1, pixels.Channels, pixels.Height, pixels.Width]);
+                using var x = pixels.ToBatch();
                 exact.Add(model.ForwardEmbedding(x).data<float>().ToArray());
             }
         }

@@ -106,7 +106,7 @@ internal static class PredictCommand
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         network.eval();
-        using var x = tensor(image.ToArray(), [1, image.Channels, image.Height, image.Width]);
+        using var x = image.ToBatch();
         return network.forward(x).data<float>().ToArray();
     }
 

@@ -408,15 +408,15 @@ public static class ImageFolderFineTuning
     private static (IReadOnlyList<ImageFolderEntry>, IReadOnlyList<ImageFolderEntry>) StratifiedSplit(IReadOnlyList<ImageFolderEntry> rows, double fraction, long seed)
     {
         var classes = rows.Select(r => r.Label).Distinct().Order(StringComparer.Ordinal).ToList();
-        var labels = rows.Select(r => (long)classes.IndexOf(r.Label)).ToList();
+        var index = ImageDataset.ClassIndex(classes);
         try
         {
-            var (train, test) = ImageDataset.StratifiedIndices(labels, classes, fraction, seed, "testing");
+            var (train, test) = ImageDataset.StratifiedIndices([.. rows.Select(r => index[r.Label])], classes, fraction, seed, "testing");
             return (train.Select(i => rows[i]).ToList(), test.Select(i => rows[i]).ToList());
         }
-        catch (ArgumentException e)
+        catch (ArgumentException e) when (e is not ArgumentOutOfRangeException) // a class too small to split: the data's fault
         {
-            throw new InvalidDataException($"{e.Message.Split(" (Parameter")[0]} Add images, or give the folder train/ and test/ splits.", e);
+            throw new InvalidDataException($"{e.Message} Add images, or give the folder train/ and test/ splits.", e);
         }
     }
 

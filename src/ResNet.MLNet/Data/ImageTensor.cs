@@ -44,6 +44,9 @@ public sealed class ImageTensor
     /// <summary>A copy of the pixels, shaped (channels, height, width) in C order.</summary>
     public float[] ToArray() => (float[])data.Clone();
 
+    /// <summary>The image as a network's input batch of one: a new CPU tensor shaped (1, channels, height, width).</summary>
+    internal TorchSharp.torch.Tensor ToBatch() => TorchSharp.torch.tensor(ToArray(), [1, Channels, Height, Width]);
+
     /// <summary>
     /// Decodes an image file the way ML.NET does (<see cref="MLImage"/>: PNG, JPEG, BMP, GIF, WebP, ...) into RGB
     /// values in [0, 1], like torchvision's <c>to_tensor(PIL.Image.open(path).convert("RGB"))</c>. Grayscale images

@@ -62,7 +62,7 @@ public static class GradCam
                 p.requires_grad = false;
             model.eval();
             using var enable = enable_grad();
-            using var x = tensor(image.ToArray(), [1, image.Channels, image.Height, image.Width]);
+            using var x = image.ToBatch();
             Tensor h = model.ForwardStem(x);
             for (int s = 0; s <= at; s++)
                 h = model.ForwardStage(s, h);

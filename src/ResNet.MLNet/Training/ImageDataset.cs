@@ -95,8 +95,7 @@ public abstract class ImageDataset : IDisposable
             int[] members = Enumerable.Range(0, labels.Count).Where(i => labels[i] == c).ToArray();
             if (members.Length < 2)
                 throw new ArgumentException(
-                    $"Class '{classNames[c]}' has {members.Length} image{(members.Length == 1 ? "" : "s")}; a stratified split needs at least 2 per class (one for training, one for {heldOut}).",
-                    nameof(fraction));
+                    $"Class '{classNames[c]}' has {members.Length} image{(members.Length == 1 ? "" : "s")}; a stratified split needs at least 2 per class (one for training, one for {heldOut}).");
             random.Shuffle(members);
             int take = Math.Clamp((int)Math.Round(members.Length * fraction), 1, members.Length - 1);
             held.AddRange(members.Take(take));

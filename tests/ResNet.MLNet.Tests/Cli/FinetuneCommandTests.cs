@@ -27,21 +27,14 @@ public class FinetuneCommandTests
     [Fact]
     public void Finetune_trains_any_architecture_the_zoo_parses_not_only_the_named_ones()
     {
-        string outDir = Path.Combine(Path.GetTempPath(), $"finetune-{Guid.NewGuid():N}");
-        try
-        {
-            // cifar_resnet8 has no ResNetArchitecture member: the name parses to options, which the estimator takes as they are.
-            var (code, output, error) = CliRunner.Run("finetune", "--data", Repo.SampleData, "--arch", "cifar_resnet8", "--image-size", "16",
-                "--epochs", "1", "--batch-size", "64", "--out", outDir);
-            Assert.True(code == 0, error + output);
-            var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "metrics.json"))).RootElement;
-            Assert.Equal("cifar_resnet8", metrics.GetProperty("arch").GetString());
-        }
-        finally
-        {
-            if (Directory.Exists(outDir))
-                Directory.Delete(outDir, recursive: true);
-        }
+        using var temp = new TempDirectory();
+        string outDir = temp.File("out");
+        // cifar_resnet8 has no ResNetArchitecture member: the name parses to options, which the estimator takes as they are.
+        var (code, output, error) = CliRunner.Run("finetune", "--data", Repo.SampleData, "--arch", "cifar_resnet8", "--image-size", "16",
+            "--epochs", "1", "--batch-size", "64", "--out", outDir);
+        Assert.True(code == 0, error + output);
+        var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "metrics.json"))).RootElement;
+        Assert.Equal("cifar_resnet8", metrics.GetProperty("arch").GetString());
     }
 
     [Fact]

@@ -81,7 +81,7 @@ public class ClassificationInterpretationTests
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             model.eval();
-            return model.forward(tensor(view.ToArray(), [1, view.Channels, view.Height, view.Width])).softmax(1).data<float>().Select(v => (double)v).ToArray();
+            return model.forward(view.ToBatch()).softmax(1).data<float>().Select(v => (double)v).ToArray();
         }
     }
 

@@ -52,7 +52,7 @@ public class PretrainedFeaturizerTests(ITestOutputHelper output)
             {
                 using var scope = TorchSharp.torch.NewDisposeScope();
                 var pixels = ImagePreprocessing.Load(rows[i].ImagePath, transformer.Input);
-                var x = TorchSharp.torch.tensor(pixels.ToArray(), [1, pixels.Channels, pixels.Height, pixels.Width]);
+                var x = pixels.ToBatch();
                 AssertClose.Relative(actual[i], model.ForwardEmbedding(x).data<float>().ToArray(), 1e-4);
             }
         }

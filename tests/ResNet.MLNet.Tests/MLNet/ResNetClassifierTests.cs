@@ -51,7 +51,7 @@ public class ResNetClassifierTests(ITestOutputHelper output)
         {
             using var scope = TorchSharp.torch.NewDisposeScope();
             var pixels = ImagePreprocessing.Load(paths[i], classifier.Input);
-            var x = TorchSharp.torch.tensor(pixels.ToArray(), [1, pixels.Channels, pixels.Height, pixels.Width]);
+            var x = pixels.ToBatch();
             var probabilities = TorchSharp.torch.nn.functional.softmax(classifier.Network.forward(x), 1).data<float>().ToArray();
             AssertClose.Relative(scores[i], probabilities, 1e-4);
         }
