@@ -131,7 +131,8 @@ internal static class OnnxQuantizer
 
         var nodes = new List<OnnxNode>();
         // The float weights and biases of quantized convolutions are replaced by their integer forms, not kept beside them.
-        var replaced = graph.Nodes.Where(n => n.OpType == "Conv" && plan.QuantizedWeights.Contains(n.Inputs[1])).SelectMany(n => n.Inputs.Skip(1))
+        bool IntegerConv(OnnxNode n) => n.OpType == "Conv" && plan.QuantizedWeights.Contains(n.Inputs[1]);
+        var replaced = graph.Nodes.Where(IntegerConv).SelectMany(n => n.Inputs.Skip(1))
             .ToHashSet(StringComparer.Ordinal);
         var newInitializers = new List<OnnxTensor>(graph.Initializers.Where(t => !replaced.Contains(t.Name)));
         var dequantized = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -158,7 +159,7 @@ internal static class OnnxQuantizer
             if (plan.FoldedRelus.Contains(node.Name))
                 continue;
             var inputs = node.Inputs.Select(i => dequantized.GetValueOrDefault(i, i)).ToArray();
-            if (node.OpType == "Conv" && plan.QuantizedWeights.Contains(node.Inputs[1]))
+            if (IntegerConv(node))
             {
                 var weight = initializers[node.Inputs[1]];
                 var (weightValue, weightScales) = QuantizeWeights(weight, settings.WeightBits);
