@@ -6,7 +6,6 @@
 #:package ResNet.MLNet.Interactive@0.1.0
 #:package TorchSharp@0.107.0
 #:package libtorch-cpu-linux-x64@2.10.0
-#:package OxyPlot.Core@2.2.0
 #:property RestoreAdditionalProjectSources=../../artifacts/packages
 #:property PublishAot=false
 #:property NoWarn=$(NoWarn);NU1603

@@ -2,7 +2,6 @@ using System.Collections;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using Microsoft.DotNet.Interactive.Formatting;
-using OxyPlot;
 
 namespace ResNet.MLNet.Interactive;
 
@@ -22,7 +21,7 @@ public static class ConsoleDisplay
         Formatters.Register();
         var picture = value switch
         {
-            PlotModel model => Charts.Render(model),
+            LineChart chart => Charts.Render(chart),
             SvgImage image => image,
             _ => null,
         };

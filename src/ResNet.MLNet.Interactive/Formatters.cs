@@ -4,13 +4,12 @@ using Microsoft.ML.Data;
 using ResNet.MLNet.Models;
 using ResNet.MLNet.Training;
 using ResNet.MLNet.Weights;
-using OxyPlot;
 
 namespace ResNet.MLNet.Interactive;
 
 /// <summary>
 /// Rich displays of the toolkit's types in .NET Interactive (Polyglot) notebooks: HTML tables for model summaries, weight
-/// loading reports, training histories and ML.NET metrics, and inline SVG pictures for OxyPlot charts. The package registers
+/// loading reports, training histories and ML.NET metrics, and inline SVG pictures for charts. The package registers
 /// them by itself when a notebook loads it (<c>interactive-extensions/dotnet/extension.dib</c> calls <see cref="Register"/>);
 /// elsewhere registering is harmless: it only adds entries to the formatter table of
 /// Microsoft.DotNet.Interactive.Formatting.
@@ -37,8 +36,8 @@ public static class Formatters
         RegisterTable<ConfusionMatrix>(m => Tables.Of(m));
         Formatter.Register<SvgImage>(image => image.ToHtml(), HtmlFormatter.MimeType);
         Formatter.Register<SvgImage>(image => image.ToString(), PlainTextFormatter.MimeType);
-        Formatter.Register<PlotModel>(model => Charts.Render(model).ToHtml(), HtmlFormatter.MimeType);
-        Formatter.Register<PlotModel>(model => $"[chart: {Charts.TitleOf(model)}]", PlainTextFormatter.MimeType);
+        Formatter.Register<LineChart>(chart => Charts.Render(chart).ToHtml(), HtmlFormatter.MimeType);
+        Formatter.Register<LineChart>(chart => chart.ToString(), PlainTextFormatter.MimeType);
     }
 
     private static void RegisterTable<T>(Func<T, Table> table)

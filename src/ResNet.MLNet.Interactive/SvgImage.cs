@@ -1,3 +1,5 @@
+using ResNet.MLNet.Pictures;
+
 namespace ResNet.MLNet.Interactive;
 
 /// <summary>A picture as SVG text (a chart or a grid of feature maps), shown inline in notebooks.</summary>
@@ -26,6 +28,9 @@ public sealed record SvgImage(string Svg, int Width, int Height, string Title)
         File.WriteAllText(full, Svg);
         return full;
     }
+
+    /// <summary>A drawn picture as SVG.</summary>
+    internal static SvgImage Of(Picture picture, string title) => new(picture.ToSvg(), picture.Width, picture.Height, title);
 
     /// <inheritdoc />
     public override string ToString() => $"[{Width}x{Height} picture: {Title}]";

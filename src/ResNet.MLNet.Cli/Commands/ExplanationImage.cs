@@ -1,6 +1,7 @@
 using ResNet.MLNet.Data;
 using ResNet.MLNet.Explain;
 using ResNet.MLNet.Models;
+using ResNet.MLNet.Pictures;
 using SkiaSharp;
 
 namespace ResNet.MLNet.Cli.Commands;
@@ -28,16 +29,16 @@ internal static class ExplanationImage
         // Small inputs (32 px CIFAR crops) are enlarged so that the picture is legible.
         int scale = (int)Math.Ceiling((double)MinSide / Math.Min(picture.Seen.Height, picture.Seen.Width));
         var (seen, overlay) = (Enlarge(picture.Seen, scale), Enlarge(picture.Overlay, scale));
-        using var surface = SKSurface.Create(new SKImageInfo(2 * seen.Width + Gap, seen.Height));
-        surface.Canvas.Clear(SKColors.White);
-        using (var left = SkiaPictures.ToBitmap(seen))
-            surface.Canvas.DrawBitmap(left, 0, 0);
-        using (var right = SkiaPictures.ToBitmap(overlay))
-            surface.Canvas.DrawBitmap(right, seen.Width + Gap, 0);
-        return SkiaPictures.EncodePng(surface);
+        return new Picture(2 * seen.Width + Gap, seen.Height, canvas =>
+        {
+            using (var left = Ink.Bitmap(seen))
+                canvas.DrawBitmap(left, 0, 0);
+            using (var right = Ink.Bitmap(overlay))
+                canvas.DrawBitmap(right, seen.Width + Gap, 0);
+        }).ToPng();
     }
 
     /// <summary>The image scaled up by an integer factor (bilinear), or itself when the factor is 1 or less.</summary>
-    public static ImageTensor Enlarge(ImageTensor image, int scale) =>
+    private static ImageTensor Enlarge(ImageTensor image, int scale) =>
         scale <= 1 ? image : image.Resize(image.Height * scale, image.Width * scale);
 }

@@ -2,6 +2,7 @@ using ResNet.MLNet.Applications;
 using System.CommandLine;
 using Microsoft.ML;
 using ResNet.MLNet.Models;
+using ResNet.MLNet.Pictures;
 using ResNet.MLNet.Training;
 using ResNet.MLNet.Weights;
 using Spectre.Console;
@@ -88,7 +89,8 @@ internal static class FinetuneCommand
                 console.MarkupLine(Markup.Escape(result!.DataLoading));
                 foreach (var skipped in result!.SkippedImages)
                     parse.InvocationConfiguration.Error.WriteLine($"warning: skipped {Weights.PrintableName.Escape(skipped.Message, keepNewlines: false)}");
-                TrainingCurves.Save(Path.Combine(outDir, "training-curves.png"), result.Training.History, result.Architecture, heldOutLabel: "test");
+                if (result.Training.History.Count > 0)
+                    File.WriteAllBytes(Path.Combine(outDir, "training-curves.png"), TrainingCurves.LossAndAccuracy(result.Training.History, result.Architecture, heldOutLabel: "test").ToPng());
                 if (result.Metrics is null)
                 {
                     parse.InvocationConfiguration.Error.WriteLine(result.Training.History.Count == 0
@@ -96,8 +98,8 @@ internal static class FinetuneCommand
                         : $"Interrupted. Completed epochs are checkpointed in {Path.Combine(outDir, "checkpoints")}; continue with the same command and --resume.");
                     return CliOutput.Interrupted;
                 }
-                ConfusionMatrixImage.Save(Path.Combine(outDir, "confusion-matrix.png"), result.Metrics.Classes, result.Metrics.ConfusionMatrix,
-                    $"{result.Architecture}: confusion matrix (accuracy {result.Metrics.Accuracy:P1})");
+                File.WriteAllBytes(Path.Combine(outDir, "confusion-matrix.png"), ConfusionMatrixPicture.Of(result.Metrics.Classes, result.Metrics.ConfusionMatrix,
+                    $"{result.Architecture}: confusion matrix (accuracy {result.Metrics.Accuracy:P1})").ToPng());
                 MetricsView.Write(console, result.Metrics);
                 console.MarkupLine($"Done in {result.Seconds:F0} s. Wrote model.zip, model.onnx, weights.safetensors, metrics.json, training-curves.png, confusion-matrix.png to {Markup.Escape(outDir)}");
                 return 0;

@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Globalization;
 using ResNet.MLNet.Data;
 using ResNet.MLNet.Explain;
+using ResNet.MLNet.Pictures;
 using ResNet.MLNet.Weights;
 using Spectre.Console;
 
@@ -43,13 +44,12 @@ internal static class InterpretCommand
             string outDir = Path.GetFullPath(parse.GetValue(output)!);
             Directory.CreateDirectory(outDir);
             var worst = interpretation.TopLosses(k);
-            TopLossesImage.Save(Path.Combine(outDir, "top-losses.png"), worst.Select(image =>
-            {
-                var overlay = GradCam.Explain(network, ImageTensor.Load(image.ImagePath, limits), setup.Input, ZooModels.ClassIndex(setup.Input, image.Predicted)).Overlay;
-                return (ExplanationImage.Enlarge(overlay, 160 / Math.Min(overlay.Height, overlay.Width)), image);
-            }).ToList());
-            ConfusionMatrixImage.Save(Path.Combine(outDir, "confusion-matrix.png"), interpretation.Classes, interpretation.ConfusionMatrix,
-                $"{network.Options.Name}: confusion matrix (accuracy {interpretation.Accuracy:P1}, {interpretation.Images.Count} images)");
+            var tiles = worst.Select(image =>
+                (GradCam.Explain(network, ImageTensor.Load(image.ImagePath, limits), setup.Input, ZooModels.ClassIndex(setup.Input, image.Predicted)).Overlay, image)).ToList();
+            if (tiles.Count > 0)
+                File.WriteAllBytes(Path.Combine(outDir, "top-losses.png"), ImageGrid.TopLosses(tiles, columns: 4, cellWidth: 200).ToPng());
+            File.WriteAllBytes(Path.Combine(outDir, "confusion-matrix.png"), ConfusionMatrixPicture.Of(interpretation.Classes, interpretation.ConfusionMatrix,
+                $"{network.Options.Name}: confusion matrix (accuracy {interpretation.Accuracy:P1}, {interpretation.Images.Count} images)").ToPng());
             var confused = interpretation.MostConfused();
             File.WriteAllLines(Path.Combine(outDir, "most-confused.txt"),
                 ["actual\tpredicted\timages", .. confused.Select(c => $"{c.Actual}\t{c.Predicted}\t{c.Count.ToString(CultureInfo.InvariantCulture)}")]);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using ResNet.MLNet.Data;
+using ResNet.MLNet.Pictures;
 using ResNet.MLNet.Training;
 using ResNet.MLNet.Weights;
 
@@ -53,7 +54,7 @@ internal static class LrFindCommand
             };
             var finding = ResNetTrainer.FindLearningRate(network, train, options, new LearningRateFinderOptions { Steps = parse.GetValue(steps) });
             string png = Path.GetFullPath(parse.GetValue(output)!);
-            LearningRatePlot.Save(png, finding, network.Options.Name);
+            File.WriteAllBytes(png, LearningRateCurve.Plot(finding, network.Options.Name).ToPicture(760, 460).ToPng());
             var writer = parse.InvocationConfiguration.Output;
             writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Suggested learning rate: {finding.Steepest:G2} (steepest descent); minimum/10: {finding.MinimumOver10:G2}. " +

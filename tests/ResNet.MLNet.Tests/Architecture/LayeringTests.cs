@@ -22,7 +22,7 @@ public class LayeringTests(ITestOutputHelper output)
         ["Training"],                   // datasets, the trainer
         ["Explain"],                    // Grad-CAM, interpretation
         ["MLNet"],                      // estimators, transformers, catalog extensions
-        ["Applications"],               // whole jobs over the estimators (fine-tune an image folder)
+        ["Applications", "Pictures"],   // whole jobs over the estimators; charts and image grids of their results
     ];
 
     private static string Source => Path.Combine(Repo.Root, "src", "ResNet.MLNet");

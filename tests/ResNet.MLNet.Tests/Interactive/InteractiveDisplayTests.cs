@@ -56,57 +56,64 @@ public class InteractiveDisplayTests
     [Fact]
     public void Line_chart_renders_as_SVG_with_a_dashed_companion_in_the_colour_of_its_solid_line()
     {
-        var model = Charts.Lines("loss", "epoch", "loss",
+        var chart = Charts.Lines("loss", "epoch", "loss",
         [
             new Series("train", [1, 2, 3], [1.0, 0.5, 0.25]),
             new Series("validation", [1, 2, 3], [1.1, 0.7, 0.4], Dashed: true),
             new Series("other", [1, 2, 3], [2.0, 1.0, 0.5]),
         ]);
-        var lines = model.Series.OfType<OxyPlot.Series.LineSeries>().ToList();
+        var lines = chart.Plot.Lines;
         Assert.Equal(lines[0].Color, lines[1].Color);
         Assert.NotEqual(lines[0].Color, lines[2].Color);
+        Assert.True(lines[1].Dashed);
 
-        var svg = Charts.Render(model);
+        var svg = Charts.Render(chart);
         Assert.StartsWith("<?xml", svg.Svg);
-        Assert.Contains(">validation</text>", svg.Svg);
+        Assert.Contains("validation", svg.Svg);
+        Assert.Contains("sans-serif", svg.Svg);
+        Assert.Equal((Charts.DefaultWidth, Charts.DefaultHeight), (svg.Width, svg.Height));
         Assert.StartsWith("<img src=\"data:image/svg+xml;base64,", svg.ToHtml());
+        Assert.Equal("[chart: loss]", chart.ToDisplayString(PlainTextFormatter.MimeType));
     }
 
     [Fact]
-    public void Charts_side_by_side_keep_their_clip_paths_apart()
+    public void Charts_side_by_side_share_one_picture()
     {
-        var a = Charts.Lines("a", "x", "y", [new Series("s", [0, 1], [0, 1])]);
-        var b = Charts.Lines("b", "x", "y", [new Series("s", [0, 1], [1, 0])]);
-        string svg = Charts.SideBySide([a, b]).Svg;
-        Assert.Contains("id=\"c0-clipPath1\"", svg);
-        Assert.Contains("id=\"c1-clipPath1\"", svg);
-        Assert.DoesNotContain("id=\"clipPath1\"", svg);
+        var a = Charts.Lines("first chart", "x", "y", [new Series("s", [0, 1], [0, 1])]);
+        var b = Charts.Lines("second chart", "x", "y", [new Series("s", [0, 1], [1, 0])]);
+        var picture = Charts.SideBySide([a, b], width: 300, height: 200);
+        Assert.Equal((600, 200), (picture.Width, picture.Height));
+        Assert.Contains("first chart", picture.Svg);
+        Assert.Contains("second chart", picture.Svg);
+        Assert.Equal("first chart | second chart", picture.Title);
     }
 
     [Fact]
     public void Feature_maps_embed_PNG_tiles_that_decode_to_the_viridis_colours_of_their_values()
     {
         var map = new FeatureMap("ramp", 2, 3, [0f, 1f, 2f, 3f, 4f, 5f]);
-        var picture = Charts.FeatureMaps([map], title: "maps");
+        var picture = Charts.FeatureMaps([map], cellSize: 96, title: "maps");
         string base64 = picture.Svg.Split("data:image/png;base64,")[1].Split('"')[0];
         string path = Path.Combine(Path.GetTempPath(), $"tile-{Guid.NewGuid():N}.png");
         File.WriteAllBytes(path, Convert.FromBase64String(base64));
         try
         {
-            using var image = MLImage.CreateFromFile(path); // ML.NET's decoder reads our encoder's file
-            Assert.Equal((3, 2), (image.Width, image.Height));
-            var viridis = OxyPlot.OxyPalettes.Viridis(256);
-            int stride = image.Pixels.Length / 6;
-            byte[] first = image.Pixels[..stride].ToArray(), last = image.Pixels[(5 * stride)..].ToArray();
-            var low = viridis.Colors[0];
-            var high = viridis.Colors[255];
-            Assert.Equal(image.PixelFormat == MLPixelFormat.Bgra32 ? [low.B, low.G, low.R] : new[] { low.R, low.G, low.B }, first[..3]);
-            Assert.Equal(image.PixelFormat == MLPixelFormat.Bgra32 ? [high.B, high.G, high.R] : new[] { high.R, high.G, high.B }, last[..3]);
+            using var image = MLImage.CreateFromFile(path); // ML.NET's decoder reads the embedded tile
+            // Enlarged without smoothing to the cell: 96 wide, 2/3 as high, each value a 32-pixel square.
+            Assert.Equal((96, 64), (image.Width, image.Height));
+            int channels = image.Pixels.Length / (96 * 64);
+            byte[] first = image.Pixels[..channels].ToArray(), last = image.Pixels[^channels..].ToArray();
+            byte[] low = [0x44, 0x01, 0x54], high = [0xfd, 0xe7, 0x25]; // viridis at 0 and 1
+            Assert.Equal(image.PixelFormat == MLPixelFormat.Bgra32 ? [low[2], low[1], low[0]] : low, first[..3]);
+            Assert.Equal(image.PixelFormat == MLPixelFormat.Bgra32 ? [high[2], high[1], high[0]] : high, last[..3]);
+            // Blocky, not smoothed: the pixel before the first block's edge still has the lowest value's colour.
+            Assert.Equal(first[..3], image.Pixels.Slice(31 * channels, 3).ToArray());
         }
         finally
         {
             File.Delete(path);
         }
+        Assert.Throws<ArgumentException>(() => Charts.FeatureMaps([new FeatureMap("bad", 2, 3, [1f])]));
     }
 
     private static SchemaDefinition SchemaWithKeys(MLContext ml)
