@@ -114,10 +114,10 @@ internal sealed class ImageModelEngine : IDisposable
         {
             var (channels, size) = (model.Options.InChannels, spec.Input.ImageSize);
             var calibration = spec.Calibration?.Invoke() ?? throw new InvalidOperationException("Int8 needs calibration images.");
-            var ranges = OnnxQuantizer.Calibrate(OnnxQuantizer.CalibrationModel(batched!), calibration, channels, size, size);
+            var measured = OnnxQuantizer.Calibrate(OnnxQuantizer.CalibrationModel(batched!), calibration, channels, size, size);
             var settings = new QuantizationSettings(spec.WeightBits, calibration.Sum(b => b.Rows));
-            single = OnnxQuantizer.Quantize(single, ranges, settings);
-            batched = OnnxQuantizer.Quantize(batched!, ranges, settings);
+            single = OnnxQuantizer.Quantize(single, measured, settings);
+            batched = OnnxQuantizer.Quantize(batched!, measured, settings);
         }
         return (Bytes(single), batched is null ? null : Bytes(batched));
     }

@@ -10,15 +10,24 @@ internal readonly record struct ActivationRange(float Min, float Max)
     public ActivationRange Union(ActivationRange other) => new(Math.Min(Min, other.Min), Math.Max(Max, other.Max));
 }
 
+/// <summary>What calibration measured on the float graph.</summary>
+/// <param name="Ranges">Each activation's quantization range, by value name.</param>
+/// <param name="ChannelMeans">Each image-shaped activation's mean per channel (over images and positions), by value name:
+/// the convolutions' inputs, for bias correction.</param>
+internal sealed record Calibration(IReadOnlyDictionary<string, ActivationRange> Ranges, IReadOnlyDictionary<string, double[]> ChannelMeans);
+
 /// <summary>
 /// Post-training static quantization of an exported float graph to ONNX's QDQ form, the form ONNX Runtime fuses into
 /// integer kernels (QLinearConv, QLinearAdd, QLinearGlobalAveragePool, int8 MaxPool):
 /// <list type="bullet">
-/// <item>activations: uint8, asymmetric, per tensor, from the min/max observed on calibration images (the range
-/// always includes 0, so zero is exact);</item>
+/// <item>activations: uint8, asymmetric, per tensor, over the range that minimizes the squared quantization error
+/// (rounding inside, clipping outside) of the values observed on calibration images (the range always includes 0, so
+/// zero is exact);</item>
 /// <item>convolution weights: int8, symmetric, per output channel, with <see cref="QuantizationSettings.WeightBits"/>
 /// bits (7 keeps u8 x s8 pair sums inside int16, so CPUs without VNNI compute exactly what the graph says);</item>
-/// <item>convolution biases: int32 with scale input scale x weight scale, as QLinearConv requires;</item>
+/// <item>convolution biases: corrected for the mean shift the rounded weights cause on calibration images (the
+/// empirical bias correction of Nagel et al., 2019: b - (W_q - W) E[x]), then int32 with scale input scale x weight
+/// scale, as QLinearConv requires;</item>
 /// <item>a Relu after a convolution or an addition is folded into the quantization of its input: with a zero point of
 /// 0 and the Relu output's range, quantizing clamps negatives to 0, which is the Relu;</item>
 /// <item>the stem convolution, which reads the normalized image, stays float (its ReLU output is quantized);</item>
@@ -32,23 +41,27 @@ internal static class OnnxQuantizer
 {
     private static readonly HashSet<string> Quantized = new(StringComparer.Ordinal) { "Conv", "Add", "MaxPool", "GlobalAveragePool" };
 
-    /// <summary>A copy of <paramref name="model"/> that also outputs every activation the quantized graph needs a range for.</summary>
+    /// <summary>
+    /// A copy of <paramref name="model"/> that also outputs every activation the quantized graph needs a range for, and
+    /// every quantized convolution's input (whose channel means correct its bias).
+    /// </summary>
     public static OnnxModel CalibrationModel(OnnxModel model)
     {
         var plan = new Plan(model.Graph);
-        var extra = plan.RangeKeys.Where(k => model.Graph.Outputs.All(o => o.Name != k))
+        var extra = plan.RangeKeys.Concat(plan.IntegerConvInputs).Distinct(StringComparer.Ordinal)
+            .Where(k => model.Graph.Outputs.All(o => o.Name != k) && model.Graph.Inputs.All(i => i.Name != k))
             .Select(k => new OnnxValueInfo(k, OnnxDataType.Float, null));
         return model with { Graph = model.Graph with { Outputs = [.. model.Graph.Outputs, .. extra] } };
     }
 
     /// <summary>
     /// Runs <paramref name="calibrationModel"/> (from <see cref="CalibrationModel"/>) on the calibration batches (planar
-    /// pixels of (rows, channels, height, width)) and returns each activation's range: per batch, the
-    /// <paramref name="percentile"/> and 100 - <paramref name="percentile"/> percentiles of its values (from a histogram;
-    /// 100 gives min and max), averaged over the batches, so that a few outliers do not coarsen the scale for all others.
+    /// pixels of (rows, channels, height, width)) and returns each activation's range — per batch the
+    /// <see cref="MseRange">range of least squared quantization error</see>, averaged over the batches — and each
+    /// image-shaped activation's channel means.
     /// </summary>
-    public static Dictionary<string, ActivationRange> Calibrate(OnnxModel calibrationModel, IEnumerable<(float[] Pixels, int Rows)> batches,
-        int channels, int height, int width, double percentile = DefaultPercentile)
+    public static Calibration Calibrate(OnnxModel calibrationModel, IEnumerable<(float[] Pixels, int Rows)> batches,
+        int channels, int height, int width)
     {
         using var stream = new MemoryStream();
         calibrationModel.WriteTo(stream);
@@ -56,31 +69,54 @@ internal static class OnnxQuantizer
         using var session = new InferenceSession(stream.ToArray(), options);
         string input = calibrationModel.Graph.Inputs[0].Name;
         var sums = new Dictionary<string, (double Min, double Max)>(StringComparer.Ordinal);
-        int count = 0;
+        var channelSums = new Dictionary<string, double[]>(StringComparer.Ordinal);
+        int count = 0, images = 0;
         foreach (var (pixels, rows) in batches)
         {
-            var tensor = new DenseTensor<float>(pixels.AsMemory(0, rows * channels * height * width), [rows, channels, height, width]);
-            using var results = session.Run([NamedOnnxValue.CreateFromTensor(input, tensor)]);
+            var batch = new DenseTensor<float>(pixels.AsMemory(0, rows * channels * height * width), [rows, channels, height, width]);
+            using var results = session.Run([NamedOnnxValue.CreateFromTensor(input, batch)]);
             foreach (var result in results)
             {
-                var values = result.AsTensor<float>() is DenseTensor<float> dense ? dense.Buffer.Span : result.AsTensor<float>().ToArray();
-                var range = PercentileRange(values, percentile, result.Name);
+                var activation = result.AsTensor<float>();
+                var values = activation is DenseTensor<float> dense ? dense.Buffer.Span : activation.ToArray();
+                var range = MseRange(values, result.Name);
                 sums[result.Name] = sums.TryGetValue(result.Name, out var sum) ? (sum.Min + range.Min, sum.Max + range.Max) : (range.Min, range.Max);
+                if (activation.Dimensions.Length == 4)
+                    AddChannelSums(channelSums.TryGetValue(result.Name, out var s) ? s : channelSums[result.Name] = new double[activation.Dimensions[1]], values, activation.Dimensions);
             }
             count++;
+            images += rows;
         }
         if (count == 0)
             throw new ArgumentException("Int8 quantization needs at least one calibration image; the data has no rows.");
-        return sums.ToDictionary(e => e.Key, e => new ActivationRange((float)(e.Value.Min / count), (float)(e.Value.Max / count)), StringComparer.Ordinal);
+        return new Calibration(
+            sums.ToDictionary(e => e.Key, e => new ActivationRange((float)(e.Value.Min / count), (float)(e.Value.Max / count)), StringComparer.Ordinal),
+            channelSums.ToDictionary(e => e.Key, e => e.Value.Select(v => v / images).ToArray(), StringComparer.Ordinal));
     }
 
-    /// <summary>The percentile kept at each end of an activation's values by default.</summary>
-    public const double DefaultPercentile = 99.99;
-
-    /// <summary>The (100 - p)th and pth percentiles of <paramref name="values"/>, to a 1/4096 of their range.</summary>
-    internal static ActivationRange PercentileRange(ReadOnlySpan<float> values, double percentile, string name)
+    /// <summary>Adds each image's mean over the positions of each channel of an (images, channels, height, width) tensor.</summary>
+    private static void AddChannelSums(double[] sums, ReadOnlySpan<float> values, ReadOnlySpan<int> dims)
     {
-        float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        int positions = dims[2] * dims[3];
+        for (int plane = 0; plane < dims[0] * dims[1]; plane++)
+        {
+            double total = 0;
+            foreach (float v in values.Slice(plane * positions, positions))
+                total += v;
+            sums[plane % dims[1]] += total / positions;
+        }
+    }
+
+    /// <summary>
+    /// The range [t x min, t x max] (t = 0.97^j, j = 0..199, of the values' range widened to include 0) that minimizes the
+    /// squared error of quantizing <paramref name="values"/> to 256 levels: rounding error inside the range, clipping
+    /// error outside. A long tail is clipped rather than coarsening the step for every other value. Computed on a
+    /// 4096-bin histogram.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A value is not finite (named by <paramref name="name"/>).</exception>
+    internal static ActivationRange MseRange(ReadOnlySpan<float> values, string name)
+    {
+        float min = 0, max = 0;
         foreach (float v in values)
         {
             if (!float.IsFinite(v))
@@ -88,25 +124,39 @@ internal static class OnnxQuantizer
             min = Math.Min(min, v);
             max = Math.Max(max, v);
         }
-        if (percentile >= 100 || max <= min)
+        if (max <= min)
             return new ActivationRange(min, max);
-        const int bins = 4096;
+        const int bins = 4096, candidates = 200;
         var histogram = new long[bins];
         double width = (max - (double)min) / bins;
         foreach (float v in values)
             histogram[Math.Min(bins - 1, (int)((v - (double)min) / width))]++;
-        long tail = (long)Math.Floor(values.Length * (100 - percentile) / 100);
-        int low = 0, high = bins - 1;
-        for (long seen = histogram[0]; seen <= tail && low < bins - 1; seen += histogram[++low]) { }
-        for (long seen = histogram[bins - 1]; seen <= tail && high > 0; seen += histogram[--high]) { }
-        // Bin edges that keep the percentile inside; a side with no tail to cut keeps its extreme exactly.
-        return new ActivationRange(low == 0 ? min : (float)(min + low * width), high == bins - 1 ? max : (float)(min + (high + 1) * width));
+        var (best, bestError) = (new ActivationRange(min, max), double.PositiveInfinity);
+        for (int j = 0; j < candidates; j++)
+        {
+            double t = Math.Pow(0.97, j), low = min * t, high = max * t, step = (high - low) / 255;
+            double error = 0;
+            for (int b = 0; b < bins; b++)
+            {
+                if (histogram[b] == 0)
+                    continue;
+                double x = min + (b + 0.5) * width;
+                error += histogram[b] * (x < low ? (low - x) * (low - x) : x > high ? (x - high) * (x - high) : step * step / 12);
+            }
+            if (error < bestError)
+                (best, bestError) = (new ActivationRange((float)low, (float)high), error);
+        }
+        return best;
     }
 
-    /// <summary>The QDQ form of <paramref name="model"/> with activation ranges <paramref name="ranges"/>.</summary>
+    /// <summary>
+    /// The QDQ form of <paramref name="model"/> with the activation ranges of <paramref name="calibration"/>, and its
+    /// channel means for bias correction (a convolution whose input has none keeps its bias as it is).
+    /// </summary>
     /// <exception cref="ArgumentException">A range the graph needs is missing.</exception>
-    public static OnnxModel Quantize(OnnxModel model, IReadOnlyDictionary<string, ActivationRange> ranges, QuantizationSettings settings)
+    public static OnnxModel Quantize(OnnxModel model, Calibration calibration, QuantizationSettings settings)
     {
+        var ranges = calibration.Ranges;
         var graph = model.Graph;
         var plan = new Plan(graph);
         var initializers = graph.Initializers.ToDictionary(t => t.Name, StringComparer.Ordinal);
@@ -173,9 +223,12 @@ internal static class OnnxQuantizer
                 if (node.Inputs.Count > 2)
                 {
                     var bias = initializers[node.Inputs[2]];
+                    float[] biasFloats = calibration.ChannelMeans.TryGetValue(node.Inputs[0], out var means)
+                        ? CorrectedBias(bias.ToFloats(), weight, weightValue, weightScales, means)
+                        : bias.ToFloats();
                     float inputScale = parameters[node.Inputs[0]].Scale;
                     float[] biasScales = [.. weightScales.Select(s => s * inputScale)];
-                    int[] biasValue = [.. bias.ToFloats().Select((b, c) => (int)Math.Clamp(Math.Round(b / biasScales[c]), int.MinValue, int.MaxValue))];
+                    int[] biasValue = [.. biasFloats.Select((b, c) => (int)Math.Clamp(Math.Round(b / biasScales[c]), int.MinValue, int.MaxValue))];
                     string bq = Claim(bias.Name + ".int32"), bs = Claim(bias.Name + ".scale"), bz = Claim(bias.Name + ".zero_point");
                     newInitializers.Add(OnnxTensor.Int32s(bq, bias.Dims, biasValue));
                     newInitializers.Add(OnnxTensor.Floats(bs, [biasScales.Length], biasScales));
@@ -207,6 +260,35 @@ internal static class OnnxQuantizer
             return (1f, 0);
         float scale = (max - min) / 255f;
         return (scale, (byte)Math.Clamp(Math.Round(-min / scale), 0, 255));
+    }
+
+    /// <summary>
+    /// The bias that cancels, on average, what rounding the weights changes in each output channel: the channel's output
+    /// moves by sum over its kernel of (dequantized - float weight) x the mean of the input channel it reads (zero
+    /// padding at the borders neglected). Grouped convolutions read their group's input channels.
+    /// </summary>
+    internal static float[] CorrectedBias(float[] bias, OnnxTensor weight, sbyte[] quantized, float[] scales, double[] inputMeans)
+    {
+        float[] w = weight.ToFloats();
+        int outChannels = (int)weight.Dims[0], groupInputs = (int)weight.Dims[1], kernel = w.Length / (outChannels * groupInputs);
+        if (inputMeans.Length % groupInputs != 0 || outChannels % (inputMeans.Length / groupInputs) != 0)
+            throw new ArgumentException($"Convolution weight '{weight.Name}' of shape ({string.Join(", ", weight.Dims)}) does not fit an input of {inputMeans.Length} channels.");
+        int outputsPerGroup = outChannels / (inputMeans.Length / groupInputs);
+        var corrected = (float[])bias.Clone();
+        for (int c = 0; c < outChannels; c++)
+        {
+            int firstInput = c / outputsPerGroup * groupInputs;
+            double shift = 0;
+            for (int k = 0; k < groupInputs; k++)
+            {
+                double weightError = 0;
+                for (int i = (c * groupInputs + k) * kernel, end = i + kernel; i < end; i++)
+                    weightError += quantized[i] * (double)scales[c] - w[i];
+                shift += weightError * inputMeans[firstInput + k];
+            }
+            corrected[c] = (float)(bias[c] - shift);
+        }
+        return corrected;
     }
 
     /// <summary>Symmetric per-output-channel int8 weights (axis 0) in [-(2^(bits-1) - 1), 2^(bits-1) - 1].</summary>
@@ -299,7 +381,10 @@ internal static class OnnxQuantizer
                 if (node.OpType == "MaxPool")
                     SameScaleAs[node.Outputs[0]] = node.Inputs[0];
                 if (node.OpType == "Conv" && !floatStem && initializers.Contains(node.Inputs[1]))
+                {
                     QuantizedWeights.Add(node.Inputs[1]);
+                    IntegerConvInputs.Add(node.Inputs[0]);
+                }
             }
             // Scales are computed in graph order, so a MaxPool's input comes before its output.
             var order = graph.Inputs.Select(i => i.Name).Concat(graph.Nodes.SelectMany(n => n.Outputs)).ToList();
@@ -316,6 +401,7 @@ internal static class OnnxQuantizer
         public HashSet<string> FoldedRelus { get; } = new(StringComparer.Ordinal);
         public HashSet<string> FloatConvs { get; } = new(StringComparer.Ordinal);
         public HashSet<string> QuantizedWeights { get; } = new(StringComparer.Ordinal);
+        public HashSet<string> IntegerConvInputs { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, string> SameScaleAs { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, List<string>> BySource { get; } = new(StringComparer.Ordinal);
         public IReadOnlyList<string> Order { get; }
@@ -324,7 +410,7 @@ internal static class OnnxQuantizer
 }
 
 /// <summary>How a graph is quantized, recorded in the model's metadata.</summary>
-internal sealed record QuantizationSettings(int WeightBits, int CalibrationImages, string Method = "percentile 99.99")
+internal sealed record QuantizationSettings(int WeightBits, int CalibrationImages, string Method = "least-squares ranges, bias correction")
 {
     public IEnumerable<KeyValuePair<string, string>> ToMetadata() =>
     [

@@ -68,7 +68,7 @@ internal sealed record LinePlot(string Title, string XLabel, string YLabel, IRea
         float X(double x) => (float)(plot.Left + xAxis.Fraction(x) * plot.Width);
         float Y(double y) => (float)(plot.Bottom - yAxis.Fraction(y) * plot.Height);
 
-        canvas.DrawText(Ink.Fit(Title, bold, area.Width - Left + 40), plot.Left, area.Top + 22, SKTextAlign.Left, bold, ink);
+        canvas.DrawText(Ink.Fit(Title, bold, area.Right - 8 - plot.Left), plot.Left, area.Top + 22, SKTextAlign.Left, bold, ink);
         foreach (var tick in yAxis.Marks)
         {
             canvas.DrawLine(plot.Left, Y(tick.Value), plot.Right, Y(tick.Value), grid);

@@ -71,15 +71,57 @@ public class OnnxQuantizerTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Percentile_calibration_cuts_rare_outliers_and_keeps_the_rest()
+    public void Calibration_clips_a_long_tail_where_that_lowers_the_quantization_error()
     {
-        float[] values = [.. Enumerable.Range(0, 100_000).Select(i => i / 10_000f), 1000f, -500f];
-        var range = OnnxQuantizer.PercentileRange(values, 99.99, "x");
-        Assert.InRange(range.Max, 9.9f, 10.5f);   // 1000 is one value in 100,002
-        Assert.InRange(range.Min, -0.5f, 0.01f);
-        Assert.Equal(new ActivationRange(-500f, 1000f), OnnxQuantizer.PercentileRange(values, 100, "x"));
-        var e = Assert.Throws<InvalidDataException>(() => OnnxQuantizer.PercentileRange([1f, float.NaN], 99.99, "layer1.0.add"));
+        // A ReLU-like activation: a million half-normal values (as many as a batch of feature maps holds) and three far
+        // out in the tail, 36-40 sigma. Quantizing to 256 levels over all of [0, 40] rounds every value coarsely; clipping
+        // the three costs less (about 25 is best).
+        var random = new Random(7);
+        float[] values = [.. Enumerable.Range(0, 1_000_000).Select(_ => (float)Math.Abs(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()))), 40f, 38f, 36f];
+        float max = values.Max();
+
+        var range = OnnxQuantizer.MseRange(values, "x");
+
+        Assert.Equal(0f, range.Min);
+        Assert.InRange(range.Max, 0.4f * max, 0.85f * max);
+        double chosen = QuantizationError(values, range);
+        Assert.True(chosen < QuantizationError(values, new ActivationRange(0, max)), "the full range quantizes better");
+        Assert.True(chosen < QuantizationError(values, new ActivationRange(0, range.Max * 0.8f)), "a tighter range quantizes better");
+        Assert.True(chosen < QuantizationError(values, new ActivationRange(0, Math.Min(max, range.Max * 1.25f))), "a wider range quantizes better");
+        var e = Assert.Throws<InvalidDataException>(() => OnnxQuantizer.MseRange([1f, float.NaN], "layer1.0.add"));
         Assert.Contains("'layer1.0.add'", e.Message);
+    }
+
+    [Fact]
+    public void Bias_correction_cancels_the_mean_shift_of_the_rounded_weights()
+    {
+        // Two output channels, grouped: channel 0 reads input channels 0-1, channel 1 reads 2-3; 1x1 kernels.
+        var weight = OnnxTensor.Floats("w", [2, 2, 1, 1], [0.30f, -0.52f, 0.11f, 0.77f]);
+        var (quantized, scales) = OnnxQuantizer.QuantizeWeights(weight, bits: 7);
+        double[] means = [1.5, -2.0, 0.25, 3.0];
+        float[] bias = [0.1f, -0.2f];
+
+        var corrected = OnnxQuantizer.CorrectedBias(bias, weight, quantized, scales, means);
+
+        float[] w = weight.ToFloats();
+        for (int c = 0; c < 2; c++)
+        {
+            // The mean output with rounded weights and the corrected bias equals the float layer's mean output.
+            double floatMean = bias[c], quantizedMean = corrected[c];
+            for (int k = 0; k < 2; k++)
+            {
+                floatMean += w[2 * c + k] * means[2 * c + k];
+                quantizedMean += quantized[2 * c + k] * (double)scales[c] * means[2 * c + k];
+            }
+            Assert.Equal(floatMean, quantizedMean, tolerance: 1e-5);
+        }
+        Assert.Throws<ArgumentException>(() => OnnxQuantizer.CorrectedBias(bias, weight, quantized, scales, [1.0, 2.0, 3.0]));
+    }
+
+    private static double QuantizationError(float[] values, ActivationRange range)
+    {
+        var (scale, zero) = OnnxQuantizer.ActivationParameters(range);
+        return values.Sum(v => Math.Pow(v - (Math.Clamp(Math.Round(v / scale) + zero, 0, 255) - zero) * scale, 2));
     }
 
     [Fact]
@@ -103,7 +145,7 @@ public class OnnxQuantizerTests(ITestOutputHelper output)
     {
         using var model = new ResNetModel(ResNetModels.Options("cifar_resnet20"));
         var floatModel = ResNetOnnx.BuildModel(model, new OnnxExportOptions { Output = ResNetOutputKind.Embedding, ImageHeight = 32, ImageWidth = 32 });
-        var e = Assert.Throws<ArgumentException>(() => OnnxQuantizer.Quantize(floatModel, new Dictionary<string, ActivationRange>(), new QuantizationSettings(7, 0)));
+        var e = Assert.Throws<ArgumentException>(() => OnnxQuantizer.Quantize(floatModel, new Calibration(new Dictionary<string, ActivationRange>(), new Dictionary<string, double[]>()), new QuantizationSettings(7, 0)));
         Assert.Matches("No calibration range for activation '[^']+'", e.Message);
     }
 
