@@ -2,7 +2,6 @@ using ResNet.MLNet.Data;
 using ResNet.MLNet.Explain;
 using ResNet.MLNet.Models;
 using ResNet.MLNet.Pictures;
-using SkiaSharp;
 
 namespace ResNet.MLNet.Cli.Commands;
 
