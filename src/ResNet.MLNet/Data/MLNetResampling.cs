@@ -94,8 +94,14 @@ internal static class MLNetResampling
         return target;
     }
 
-    private static SKBitmap ToBitmap(ImageTensor image) =>
-        ToBitmap(image.Width, image.Height, image.ToRgbBytes(), rowBytes: 3 * image.Width, pixelBytes: 3, red: 0, blue: 2);
+    private static SKBitmap ToBitmap(ImageTensor image) => FromRgb(image.Width, image.Height, image.ToRgbBytes());
+
+    /// <summary>Height x width x 3 RGB bytes, row by row, as an opaque bitmap (the kind described below).</summary>
+    /// <exception cref="ArgumentException">The byte count is not width x height x 3.</exception>
+    internal static SKBitmap FromRgb(int width, int height, ReadOnlySpan<byte> rgb) =>
+        rgb.Length == width * height * 3
+            ? ToBitmap(width, height, rgb, rowBytes: 3 * width, pixelBytes: 3, red: 0, blue: 2)
+            : throw new ArgumentException($"Expected {width}x{height}x3 bytes; got {rgb.Length}.", nameof(rgb));
 
     private static SKBitmap ToBitmap(MLImage image)
     {

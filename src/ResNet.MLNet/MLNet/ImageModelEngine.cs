@@ -119,14 +119,7 @@ internal sealed class ImageModelEngine : IDisposable
             single = OnnxQuantizer.Quantize(single, measured, settings);
             batched = OnnxQuantizer.Quantize(batched!, measured, settings);
         }
-        return (Bytes(single), batched is null ? null : Bytes(batched));
-    }
-
-    private static byte[] Bytes(OnnxModel model)
-    {
-        using var stream = new MemoryStream();
-        model.WriteTo(stream);
-        return stream.ToArray();
+        return (single.ToBytes(), batched?.ToBytes());
     }
 
     public void Dispose() => Scorer.Dispose();

@@ -30,10 +30,7 @@ internal sealed class TorchBatchScorer : IBatchScorer
         this.device = device;
         int channels = model.Options.InChannels, imageSize = input.ImageSize;
         imageShape = [channels, imageSize, imageSize];
-        mean = input.MeanImage is { } image
-            ? tensor(image.ToArray(), device: device).reshape(1, channels, imageSize, imageSize)
-            : tensor(input.Mean.ToArray(), device: device).reshape(1, channels, 1, 1);
-        std = tensor(input.Std.ToArray(), device: device).reshape(1, channels, 1, 1);
+        (mean, std) = Training.BatchPreprocessor.Normalization(input, channels, device);
         InputLength = channels * imageSize * imageSize;
         OutputLength = (int)OutputShape(model, imageSize, output, stage).Aggregate(1L, (a, b) => a * b);
     }
@@ -63,9 +60,7 @@ internal sealed class TorchBatchScorer : IBatchScorer
         bool training = model.training;
         model.eval();
         var device = model.parameters().First().device;
-        var h = model.ForwardStem(zeros([1, model.Options.InChannels, imageSize, imageSize], device: device));
-        for (int s = 0; s < stage; s++)
-            h = model.ForwardStage(s, h);
+        var h = ForwardToStage(model, zeros([1, model.Options.InChannels, imageSize, imageSize], device: device), stage);
         model.train(training);
         return h.shape.Skip(1).ToArray();
     }
@@ -82,7 +77,7 @@ internal sealed class TorchBatchScorer : IBatchScorer
             ResNetOutputKind.Embedding => model.ForwardEmbedding(x),
             ResNetOutputKind.Logits => model.forward(x),
             ResNetOutputKind.Probabilities => nn.functional.softmax(model.forward(x), 1),
-            _ => ForwardToStage(x),
+            _ => ForwardToStage(model, x, stage),
         };
         y = y.reshape(rows, -1);
         if (l2Normalize)
@@ -90,7 +85,8 @@ internal sealed class TorchBatchScorer : IBatchScorer
         y.cpu().data<float>().CopyTo(result);
     }
 
-    private Tensor ForwardToStage(Tensor x)
+    /// <summary>The feature map after stage <paramref name="stage"/> (1-based).</summary>
+    private static Tensor ForwardToStage(ResNetModel model, Tensor x, int stage)
     {
         var h = model.ForwardStem(x);
         for (int s = 0; s < stage; s++)

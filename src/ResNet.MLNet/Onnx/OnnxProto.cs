@@ -206,6 +206,14 @@ internal sealed record OnnxModel(
     /// <summary>Protobuf messages are limited to 2 GiB; bigger models need ONNX external data, which this writer does not produce.</summary>
     public const long MaxSize = int.MaxValue;
 
+    /// <summary>The model as the bytes of an .onnx file.</summary>
+    public byte[] ToBytes()
+    {
+        using var stream = new MemoryStream();
+        WriteTo(stream);
+        return stream.ToArray();
+    }
+
     public void WriteTo(Stream stream)
     {
         long size = ProtoWriter.Measure(WriteTo);

@@ -63,10 +63,8 @@ internal static class OnnxQuantizer
     public static Calibration Calibrate(OnnxModel calibrationModel, IEnumerable<(float[] Pixels, int Rows)> batches,
         int channels, int height, int width)
     {
-        using var stream = new MemoryStream();
-        calibrationModel.WriteTo(stream);
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_BASIC };
-        using var session = new InferenceSession(stream.ToArray(), options);
+        using var session = new InferenceSession(calibrationModel.ToBytes(), options);
         string input = calibrationModel.Graph.Inputs[0].Name;
         var sums = new Dictionary<string, (double Min, double Max)>(StringComparer.Ordinal);
         var channelSums = new Dictionary<string, double[]>(StringComparer.Ordinal);

@@ -94,16 +94,7 @@ internal static class Ink
     public static SKBitmap Bitmap(ImageTensor image) => Bitmap(image.Width, image.Height, image.ToRgbBytes());
 
     /// <summary>Height x width x 3 RGB bytes, row by row, as an opaque bitmap.</summary>
-    public static SKBitmap Bitmap(int width, int height, ReadOnlySpan<byte> rgb)
-    {
-        if (rgb.Length != width * height * 3)
-            throw new ArgumentException($"Expected {width}x{height}x3 bytes; got {rgb.Length}.", nameof(rgb));
-        var bitmap = new SKBitmap(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque);
-        var pixels = bitmap.GetPixelSpan();
-        for (int i = 0; i < width * height; i++)
-            (pixels[4 * i], pixels[4 * i + 1], pixels[4 * i + 2], pixels[4 * i + 3]) = (rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2], 255);
-        return bitmap;
-    }
+    public static SKBitmap Bitmap(int width, int height, ReadOnlySpan<byte> rgb) => MLNetResampling.FromRgb(width, height, rgb);
 
     /// <summary>Shortens <paramref name="text"/> with an ellipsis to fit <paramref name="width"/> pixels.</summary>
     public static string Fit(string text, SKFont font, float width)

@@ -35,10 +35,21 @@ internal sealed class BatchPreprocessor : IDisposable
         this.device = device;
         using var scope = NewDisposeScope();
         luminance = tensor(ImageModelInput.Luminance.ToArray(), device: device).reshape(1, 3, 1, 1).DetachFromDisposeScope();
-        mean = (input.MeanImage is { } image
-            ? tensor(image.ToArray(), device: device).reshape(1, modelChannels, size, size)
-            : tensor(input.Mean.ToArray(), device: device).reshape(1, modelChannels, 1, 1)).DetachFromDisposeScope();
-        std = tensor(input.Std.ToArray(), device: device).reshape(1, modelChannels, 1, 1).DetachFromDisposeScope();
+        (mean, std) = Normalization(input, modelChannels, device);
+        mean.DetachFromDisposeScope();
+        std.DetachFromDisposeScope();
+    }
+
+    /// <summary>
+    /// The mean (per channel, or <see cref="ImageModelInput.MeanImage"/> per pixel) and std of <paramref name="input"/>
+    /// as tensors that broadcast over a (batch, channels, size, size) batch.
+    /// </summary>
+    internal static (Tensor Mean, Tensor Std) Normalization(ImageModelInput input, int channels, Device device)
+    {
+        var mean = input.MeanImage is { } image
+            ? tensor(image.ToArray(), device: device).reshape(1, channels, input.ImageSize, input.ImageSize)
+            : tensor(input.Mean.ToArray(), device: device).reshape(1, channels, 1, 1);
+        return (mean, tensor(input.Std.ToArray(), device: device).reshape(1, channels, 1, 1));
     }
 
     /// <summary>Evaluation input: resize, channels, normalize.</summary>
