@@ -10,8 +10,8 @@ public class ImageFolderFineTuningTests
     public void An_unsplit_folder_holds_out_at_least_one_image_of_every_class_and_keeps_one_for_training()
     {
         using var folder = new TempDirectory();
-        WriteClass(folder.Path, "many", 10);
-        WriteClass(folder.Path, "two", 2); // round(2 x 0.2) = 0: still one held out, as validation splits do
+        SampleImages.Class(folder.Path, "many", 10);
+        SampleImages.Class(folder.Path, "two", 2); // round(2 x 0.2) = 0: still one held out, as validation splits do
         var options = new FineTuneOptions { DataFolder = folder.Path, OutputDirectory = folder.File("out"), TestFraction = 0.2 };
 
         var (train, test) = ImageFolderFineTuning.Splits(options);
@@ -27,21 +27,13 @@ public class ImageFolderFineTuningTests
     public void A_class_with_one_image_is_named_in_the_error()
     {
         using var folder = new TempDirectory();
-        WriteClass(folder.Path, "many", 4);
-        WriteClass(folder.Path, "lonely", 1);
+        SampleImages.Class(folder.Path, "many", 4);
+        SampleImages.Class(folder.Path, "lonely", 1);
         var options = new FineTuneOptions { DataFolder = folder.Path, OutputDirectory = folder.File("out") };
 
         var error = Assert.Throws<InvalidDataException>(() => ImageFolderFineTuning.Splits(options));
 
         Assert.Contains("'lonely' has 1 image", error.Message);
         Assert.Contains("testing", error.Message);
-    }
-
-    private static void WriteClass(string root, string name, int count)
-    {
-        string source = Directory.GetFiles(Path.Combine(Repo.SampleData, "test", "bag")).Order(StringComparer.Ordinal).First();
-        string dir = Directory.CreateDirectory(Path.Combine(root, name)).FullName;
-        for (int i = 0; i < count; i++)
-            File.Copy(source, Path.Combine(dir, $"{i:D2}.png"));
     }
 }

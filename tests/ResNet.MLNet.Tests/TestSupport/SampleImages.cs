@@ -21,4 +21,13 @@ internal static class SampleImages
         }
         return root;
     }
+
+    /// <summary>A class folder <paramref name="root"/>/<paramref name="name"/>/ of <paramref name="count"/> copies of one sample image.</summary>
+    public static void Class(string root, string name, int count)
+    {
+        string source = Directory.GetFiles(Path.Combine(Repo.SampleData, "test", "bag")).Order(StringComparer.Ordinal).First();
+        string dir = Directory.CreateDirectory(Path.Combine(root, name)).FullName;
+        for (int i = 0; i < count; i++)
+            File.Copy(source, Path.Combine(dir, $"{i:D2}.png"));
+    }
 }
