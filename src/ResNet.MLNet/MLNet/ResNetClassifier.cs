@@ -206,17 +206,17 @@ public sealed class ResNetClassifierTransformer : ImageModelTransformer
             ImageModelEngine.Create(setup.Model, ownsModel: false,
                 new ImageModelSpec(modelInput, ResNetOutputKind.Logits, 4, false, options.Engine, options.Training.Device)
                     .WithPrecision(options.Precision, options.Int8, transforms, input, options.ImageColumnName, options.ImagePathColumnName, options.ImageLimits),
-                LogitsColumn(options)))
+                LogitsColumn(options)),
+            MulticlassHead.Create(classes, LogitsColumn(options), options.ScoreColumnName, options.PredictedLabelColumnName))
     {
     }
 
     private ResNetClassifierTransformer(TransformsCatalog transforms, ResNetClassifierOptions options, IDataView input, NetworkSetup setup,
-        ImageModelInput modelInput, IReadOnlyList<string> classes, TrainingResult result, ImageModelEngine engine)
+        ImageModelInput modelInput, IReadOnlyList<string> classes, TrainingResult result, ImageModelEngine engine, TransformerChain<ITransformer> head)
         : base(ImageModelChains.BuildChains(transforms, input, options.ImageColumnName, LogitsColumn(options), engine,
                 modelInput, options.Training.BatchSize, options.ImagePathColumnName, options.ImageLimits,
-                _ => MulticlassHead.Create(classes, LogitsColumn(options), options.ScoreColumnName, options.PredictedLabelColumnName),
-                LogitsColumn(options)),
-            setup.OwnsModel ? new CompositeDisposable(engine, setup.Model) : engine)
+                _ => head, LogitsColumn(options)),
+            setup.OwnsModel ? new CompositeDisposable(engine, head, setup.Model) : new CompositeDisposable(engine, head))
     {
         model = setup.Model;
         ClassNames = classes;

@@ -6,7 +6,8 @@ namespace ResNet.MLNet;
 
 /// <summary>
 /// Builds ML.NET <see cref="SchemaShape"/> columns, whose constructor ML.NET keeps internal (third-party estimators
-/// need it to answer <c>GetOutputSchema</c>); found by reflection once.
+/// need it to answer <c>GetOutputSchema</c>, and ML.NET does not support them: dotnet/machinelearning#3243); found by
+/// reflection once.
 /// </summary>
 internal static class SchemaShapes
 {
