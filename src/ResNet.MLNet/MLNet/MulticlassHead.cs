@@ -79,7 +79,7 @@ internal static class MulticlassHead
     /// The ONNX graph x = A⁻¹ (z - b), A = W + c 1 1ᵀ, with c the spread between W's diagonal and off-diagonal means
     /// divided by the class count, so that A is close to a multiple of the identity.
     /// </summary>
-    internal static OnnxModel Unmixing(IReadOnlyList<VBuffer<float>> weights, IReadOnlyList<float> bias, string input, string output)
+    private static OnnxModel Unmixing(IReadOnlyList<VBuffer<float>> weights, IReadOnlyList<float> bias, string input, string output)
     {
         int k = bias.Count;
         var w = new double[k, k];
