@@ -11,14 +11,14 @@ namespace ResNet.MLNet;
 internal static class LabelColumn
 {
     /// <summary>Fails like ML.NET when the label is missing or neither a key nor a string.</summary>
-    public static void Check(SchemaShape inputSchema, string column)
+    public static void Check(Func<string, ColumnShape?> find, string column)
     {
-        if (SchemaShapes.Find(inputSchema, column) is not { } col)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Schema mismatch for input column '{column}': the label column is missing.");
+        if (find(column) is not { } col)
+            throw new ArgumentOutOfRangeException("inputSchema", $"Schema mismatch for input column '{column}': the label column is missing.");
         bool ok = col.Kind == SchemaShape.Column.VectorKind.Scalar && (col.IsKey || col.ItemType is TextDataViewType);
         if (!ok)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema),
-                $"Schema mismatch for input column '{column}': expected Key (from MapValueToKey) or String, got {ImagePipeline.Describe(col)}.");
+            throw new ArgumentOutOfRangeException("inputSchema",
+                $"Schema mismatch for input column '{column}': expected Key (from MapValueToKey) or String, got {col}.");
     }
 
     /// <summary>Class names in key order: the key's values (or 0..K-1), or the sorted distinct strings of a text label.</summary>

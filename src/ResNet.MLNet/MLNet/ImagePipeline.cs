@@ -13,13 +13,13 @@ namespace ResNet.MLNet;
 internal static class ImagePipeline
 {
     /// <summary>Fails like ML.NET does when <paramref name="column"/> is missing or not an image column.</summary>
-    public static void CheckImageColumn(SchemaShape inputSchema, string column)
+    public static void CheckImageColumn(Func<string, ColumnShape?> find, string column)
     {
-        if (SchemaShapes.Find(inputSchema, column) is not { } col)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"Schema mismatch for input column '{column}': the column is missing.");
+        if (find(column) is not { } col)
+            throw new ArgumentOutOfRangeException("inputSchema", $"Schema mismatch for input column '{column}': the column is missing.");
         if (col.ItemType is not ImageDataViewType || col.Kind != SchemaShape.Column.VectorKind.Scalar)
-            throw new ArgumentOutOfRangeException(nameof(inputSchema),
-                $"Schema mismatch for input column '{column}': expected Image (from mlContext.Transforms.LoadImages), got {Describe(col)}.");
+            throw new ArgumentOutOfRangeException("inputSchema",
+                $"Schema mismatch for input column '{column}': expected Image (from mlContext.Transforms.LoadImages), got {col}.");
     }
 
     /// <summary>
@@ -116,11 +116,4 @@ internal static class ImagePipeline
             : transforms.ExtractPixels(pixels, resized, ImagePixelExtractingEstimator.ColorBits.Rgb, ImagePixelExtractingEstimator.ColorsOrder.ARGB,
                 interleavePixelColors: false, scaleImage: scale, outputAsFloatArray: !asBytes);
     }
-
-    internal static string Describe(SchemaShape.Column column) => column.Kind switch
-    {
-        SchemaShape.Column.VectorKind.Scalar => column.ItemType.ToString()!,
-        SchemaShape.Column.VectorKind.Vector => $"Vector<{column.ItemType}>",
-        _ => $"VarVector<{column.ItemType}>",
-    };
 }

@@ -6,10 +6,9 @@ namespace ResNet.MLNet;
 /// <summary>
 /// The MLContext behind an ML.NET catalog, for what ML.NET's own components take from it: a seed for network
 /// initialization and data order (so <c>new MLContext(seed)</c> makes our components deterministic like ML.NET's), and
-/// the log (<c>MLContext.Log</c>) our messages go to. This is one of the library's two uses of ML.NET internals (the
-/// other: <see cref="SchemaShapes"/>): ML.NET gives a catalog's environment only to its own assemblies (the internal
-/// interface <c>Microsoft.ML.Data.IInternalCatalog</c>, which every catalog implements), and offers no public way from a
-/// catalog to its context. Should a later ML.NET hide
+/// the log (<c>MLContext.Log</c>) our messages go to. This is the library's one use of an ML.NET internal: ML.NET gives a
+/// catalog's environment only to its own assemblies (the internal interface <c>Microsoft.ML.Data.IInternalCatalog</c>,
+/// which every catalog implements), and offers no public way from a catalog to its context. Should a later ML.NET hide
 /// it differently, components fall back to seed 0 and write no log lines (and <c>MLContextEnvironmentTests</c> fail).
 /// </summary>
 internal static class MLContextEnvironment

@@ -40,10 +40,15 @@ public sealed class ResNetClassifierTrainer : IEstimator<ResNetClassifierTransfo
     /// <exception cref="ArgumentOutOfRangeException">"Schema mismatch for input column 'X': expected ..., got ..."</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
-        ImagePipeline.CheckImageColumn(inputSchema, options.ImageColumnName);
-        LabelColumn.Check(inputSchema, options.LabelColumnName);
-        var shape = SchemaShapes.With(inputSchema, SchemaShapes.Column(options.ScoreColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single));
-        return SchemaShapes.With(shape, SchemaShapes.Column(options.PredictedLabelColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, isKey: true));
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        CheckInput(name => SchemaShapes.Find(inputSchema, name));
+        return SchemaShapes.WithKey(SchemaShapes.WithFloatVector(inputSchema, options.ScoreColumnName), options.PredictedLabelColumnName);
+    }
+
+    private void CheckInput(Func<string, ColumnShape?> find)
+    {
+        ImagePipeline.CheckImageColumn(find, options.ImageColumnName);
+        LabelColumn.Check(find, options.LabelColumnName);
     }
 
     /// <summary>Loads the images, trains the network and returns the fitted classifier.</summary>
@@ -52,7 +57,7 @@ public sealed class ResNetClassifierTrainer : IEstimator<ResNetClassifierTransfo
     public ResNetClassifierTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        GetOutputSchema(SchemaShapes.Of(input.Schema));
+        CheckInput(name => SchemaShapes.Find(input.Schema, name));
         long seed = options.Seed ?? MLContextEnvironment.Seed(catalog, Component);
         var training = options.Training;
         var ml = new MLContext(seed: 0); // builds the (randomness-free) ML.NET image and key transforms

@@ -40,15 +40,16 @@ public sealed class ResNetFeaturizerEstimator : IEstimator<ResNetFeaturizerTrans
     /// <exception cref="ArgumentOutOfRangeException">"Schema mismatch for input column 'X': expected Image, got ..."</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
-        ImagePipeline.CheckImageColumn(inputSchema, InputColumn);
-        return SchemaShapes.With(inputSchema, SchemaShapes.Column(options.OutputColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single));
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        ImagePipeline.CheckImageColumn(name => SchemaShapes.Find(inputSchema, name), InputColumn);
+        return SchemaShapes.WithFloatVector(inputSchema, options.OutputColumnName);
     }
 
     /// <summary>Builds the featurizer. Without weights, the network is initialized from the MLContext seed (not pretrained).</summary>
     public ResNetFeaturizerTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        GetOutputSchema(SchemaShapes.Of(input.Schema));
+        ImagePipeline.CheckImageColumn(name => SchemaShapes.Find(input.Schema, name), InputColumn);
 
         var setup = NetworkSetup.Create(options.Architecture, options.Model, options.WeightsPath, options.Input,
             options.ImageSize, numClasses: null, MLContextEnvironment.Seed(catalog, nameof(ResNetFeaturizer)), ResNetModels.Options(ResNetArchitecture.ResNet50))
