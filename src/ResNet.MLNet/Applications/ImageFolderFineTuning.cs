@@ -117,16 +117,16 @@ public sealed record ClassMetrics(string Class, double Precision, double Recall,
 public static class ImageFolderFineTuning
 {
     /// <summary>Name of the key column (class names as key values) kept in model.zip for evaluation.</summary>
-    public const string PredictedLabelKeyColumn = "PredictedLabelKey";
+    internal const string PredictedLabelKeyColumn = "PredictedLabelKey";
 
     /// <summary>
     /// The file <see cref="Run"/> writes first in its output directory: proof that the directory is the toolkit's, the
     /// condition for <see cref="FineTuneOptions.Force"/> to delete anything in it.
     /// </summary>
-    public const string OutputMarker = ".resnet-mlnet-finetune";
+    internal const string OutputMarker = ".resnet-mlnet-finetune";
 
     /// <summary>The files a run writes in its output directory (besides checkpoints/ and the marker); --force deletes these only.</summary>
-    public static IReadOnlyList<string> OutputFiles { get; } =
+    internal static IReadOnlyList<string> OutputFiles { get; } =
         ["model.zip", "model.onnx", "weights.safetensors", "metrics.json", "metrics.json.tmp", "classes.txt", "training-curves.png", "confusion-matrix.png"];
 
     /// <summary>
@@ -137,7 +137,7 @@ public static class ImageFolderFineTuning
     /// <exception cref="DirectoryNotFoundException">The data folder does not exist.</exception>
     /// <exception cref="IOException">See <see cref="Run"/>.</exception>
     /// <exception cref="ArgumentException">The output directory is, contains or is inside the data folder.</exception>
-    public static void Validate(FineTuneOptions options)
+    internal static void Validate(FineTuneOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         CheckOutputApartFromData(options.OutputDirectory, options.DataFolder);
@@ -244,7 +244,7 @@ public static class ImageFolderFineTuning
 
     /// <summary>The images an evaluation scores: the folder's test/ (or val/) split when it has train/ beside it, else all its class folders.</summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
-    public static IReadOnlyList<ImageFolderEntry> EvaluationRows(string dataFolder) =>
+    internal static IReadOnlyList<ImageFolderEntry> EvaluationRows(string dataFolder) =>
         HasSplit(dataFolder, out string? testSplit)
             ? ImageFolder.List(dataFolder, new ImageFolderOptions { Split = testSplit })
             : ImageFolder.List(dataFolder);
@@ -421,7 +421,7 @@ public static class ImageFolderFineTuning
     }
 
     /// <summary>JSON as the toolkit writes it: snake_case names (accuracy, macro_accuracy, per_class, ...), indented.</summary>
-    public static JsonSerializerOptions Json { get; } = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
+    internal static JsonSerializerOptions Json { get; } = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
 
     private static void WriteMetrics(string path, ClassificationMetrics metrics, TrainingResult training, string architecture)
     {
