@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Onnx;
 
 namespace ResNet.MLNet;
 
@@ -59,12 +60,12 @@ internal static class ImageModelChains
     /// cleanup). Both see the same pixel values (<see cref="PlanarPixels"/>).
     /// </summary>
     /// <remarks>
-    /// <c>postprocess</c>: fits the step appended after the network in both chains (a classifier's head), or null;
+    /// <c>head</c>: a fitted step appended after the network in both chains (a classifier's head), or null;
     /// <c>temporaryColumns</c>: further columns to drop at the end.
     /// </remarks>
     public static (ITransformer Live, Func<SavedTwin> Twin) BuildChains(TransformsCatalog catalog, IDataView input, string inputColumn, string outputColumn,
         ImageModelEngine engine, ImageModelInput modelInput, int batchSize, string? pathColumn, Data.ImageLimits imageLimits,
-        Func<IDataView, ITransformer>? postprocess = null, params string[] temporaryColumns)
+        ITransformer? head = null, params string[] temporaryColumns)
     {
         string resized = ResizedColumn(outputColumn);
         string pixels = PixelsColumn(outputColumn);
@@ -73,9 +74,8 @@ internal static class ImageModelChains
         var resizedView = resize.Transform(input);
         var network = new BatchedModelTransformer(engine.Scorer, resized, outputColumn, batchSize, pathColumn, imageLimits);
         var scored = network.Transform(resizedView);
-        var post = postprocess?.Invoke(scored);
-        ITransformer[] WithHead(ITransformer[] steps, ITransformer cleanup) => post is null ? [.. steps, cleanup] : [.. steps, post, cleanup];
-        var cleanup = catalog.DropColumns([resized, .. temporaryColumns]).Fit(post?.Transform(scored) ?? scored);
+        ITransformer[] WithHead(ITransformer[] steps, ITransformer cleanup) => head is null ? [.. steps, cleanup] : [.. steps, head, cleanup];
+        var cleanup = catalog.DropColumns([resized, .. temporaryColumns]).Fit(head?.Transform(scored) ?? scored);
         var live = new TransformerChain<ITransformer>(WithHead([resize, network], cleanup));
 
         // The twin is built when the model is saved; it needs the schema, not the fit-time data.
@@ -86,15 +86,24 @@ internal static class ImageModelChains
                 throw new NotSupportedException($"This model cannot be saved as a plain ML.NET model because {engine.UnsupportedExport}.");
             var extract = ImagePipeline.ExtractPixels(catalog, resized, pixels, channels).Fit(resizedSchema);
             var preprocessed = extract.Transform(resizedSchema);
-            // ML.NET reads the graph from the stream; nothing is written to disk.
-            using var graph = new MemoryStream(engine.Onnx, writable: false);
-            var onnx = catalog.ApplyOnnxModel([outputColumn], [pixels], graph,
-                new Dictionary<string, int[]> { [pixels] = [1, channels, imageSize, imageSize] }, gpuDeviceId: null, fallbackToCpu: false).Fit(preprocessed);
+            var onnx = ApplyOnnx(catalog, engine.Onnx, pixels, [1, channels, imageSize, imageSize], outputColumn).Fit(preprocessed);
             var twinScored = onnx.Transform(preprocessed);
-            var twinCleanup = catalog.DropColumns([resized, pixels, .. temporaryColumns]).Fit(post?.Transform(twinScored) ?? twinScored);
+            var twinCleanup = catalog.DropColumns([resized, pixels, .. temporaryColumns]).Fit(head?.Transform(twinScored) ?? twinScored);
             return new SavedTwin(new TransformerChain<ITransformer>(WithHead([resize, extract, onnx], twinCleanup)), onnx);
         }
         return (live, Twin);
+    }
+
+    /// <summary>
+    /// ML.NET's OnnxTransformer running <paramref name="model"/> (the bytes of an .onnx file) on CPU from
+    /// <paramref name="inputColumn"/>, of the given tensor shape, to <paramref name="outputColumn"/> (each also the graph's
+    /// value name). ML.NET reads the graph from a stream: nothing is written to disk.
+    /// </summary>
+    public static OnnxScoringEstimator ApplyOnnx(TransformsCatalog catalog, byte[] model, string inputColumn, int[] inputShape, string outputColumn)
+    {
+        using var graph = new MemoryStream(model, writable: false);
+        return catalog.ApplyOnnxModel([outputColumn], [inputColumn], graph, new Dictionary<string, int[]> { [inputColumn] = inputShape },
+            gpuDeviceId: null, fallbackToCpu: false);
     }
 }
 

@@ -56,9 +56,7 @@ internal static class MulticlassHead
         VBuffer<float>[]? weights = null;
         maximumEntropy.Model.GetWeights(ref weights, out _);
         float[] bias = [.. maximumEntropy.Model.GetBiases()];
-        using var graph = new MemoryStream(Unmixing(weights!, bias, logitsColumn, unmixed).ToBytes(), writable: false);
-        var unmix = ml.Transforms.ApplyOnnxModel([unmixed], [logitsColumn], graph,
-            new Dictionary<string, int[]> { [logitsColumn] = [k] }, gpuDeviceId: null, fallbackToCpu: false).Fit(data);
+        var unmix = ImageModelChains.ApplyOnnx(ml.Transforms, Unmixing(weights!, bias, logitsColumn, unmixed).ToBytes(), logitsColumn, [k], unmixed).Fit(data);
 
         var steps = new List<ITransformer> { unmix, maximumEntropy };
         var view = maximumEntropy.Transform(unmix.Transform(data));

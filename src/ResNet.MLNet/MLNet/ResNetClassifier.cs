@@ -220,7 +220,7 @@ public sealed class ResNetClassifierTransformer : ImageModelTransformer
         ImageModelInput modelInput, IReadOnlyList<string> classes, TrainingResult result, ImageModelEngine engine, TransformerChain<ITransformer> head)
         : base(ImageModelChains.BuildChains(transforms, input, options.ImageColumnName, LogitsColumn(options), engine,
                 modelInput, options.Training.BatchSize, options.ImagePathColumnName, options.ImageLimits,
-                _ => head, LogitsColumn(options)),
+                head, LogitsColumn(options)),
             setup.OwnsModel ? new CompositeDisposable(engine, head, setup.Model) : new CompositeDisposable(engine, head))
     {
         model = setup.Model;
