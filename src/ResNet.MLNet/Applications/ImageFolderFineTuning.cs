@@ -260,6 +260,8 @@ public static class ImageFolderFineTuning
         var rows = EvaluationRows(dataFolder);
         ImageHeader.CheckAll(rows.Select(r => r.ImagePath), limits);
         var model = LoadModel(ml, modelPath, out _);
+        // ML.NET keeps a loaded ONNX model in a temporary file, deleted when the model is disposed.
+        using var release = model as IDisposable;
         var images = ml.Data.LoadImageRows(rows);
         try
         {

@@ -1,6 +1,5 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Transforms.Onnx;
 
 namespace ResNet.MLNet;
 
@@ -63,7 +62,7 @@ internal static class ImageModelChains
     /// <c>head</c>: a fitted step appended after the network in both chains (a classifier's head), or null;
     /// <c>temporaryColumns</c>: further columns to drop at the end.
     /// </remarks>
-    public static (ITransformer Live, Func<SavedTwin> Twin) BuildChains(TransformsCatalog catalog, IDataView input, string inputColumn, string outputColumn,
+    public static (ITransformer Live, Func<OwnedTransformer> Twin) BuildChains(TransformsCatalog catalog, IDataView input, string inputColumn, string outputColumn,
         ImageModelEngine engine, ImageModelInput modelInput, int batchSize, string? pathColumn, Data.ImageLimits imageLimits,
         ITransformer? head = null, params string[] temporaryColumns)
     {
@@ -80,37 +79,25 @@ internal static class ImageModelChains
 
         // The twin is built when the model is saved; it needs the schema, not the fit-time data.
         var resizedSchema = new SchemaOnlyView(resizedView.Schema);
-        SavedTwin Twin()
+        OwnedTransformer Twin()
         {
             if (engine.Onnx is null)
                 throw new NotSupportedException($"This model cannot be saved as a plain ML.NET model because {engine.UnsupportedExport}.");
             var extract = ImagePipeline.ExtractPixels(catalog, resized, pixels, channels).Fit(resizedSchema);
             var preprocessed = extract.Transform(resizedSchema);
-            var onnx = ApplyOnnx(catalog, engine.Onnx, pixels, [1, channels, imageSize, imageSize], outputColumn).Fit(preprocessed);
-            var twinScored = onnx.Transform(preprocessed);
+            var onnx = OnnxStep.Fit(catalog, engine.Onnx, pixels, [1, channels, imageSize, imageSize], outputColumn, preprocessed);
+            var twinScored = onnx.Transformer.Transform(preprocessed);
             var twinCleanup = catalog.DropColumns([resized, pixels, .. temporaryColumns]).Fit(head?.Transform(twinScored) ?? twinScored);
-            return new SavedTwin(new TransformerChain<ITransformer>(WithHead([resize, extract, onnx], twinCleanup)), onnx);
+            return new OwnedTransformer(new TransformerChain<ITransformer>(WithHead([resize, extract, onnx.Transformer], twinCleanup)), onnx);
         }
         return (live, Twin);
     }
-
-    /// <summary>
-    /// ML.NET's OnnxTransformer running <paramref name="model"/> (the bytes of an .onnx file) on CPU from
-    /// <paramref name="inputColumn"/>, of the given tensor shape, to <paramref name="outputColumn"/> (each also the graph's
-    /// value name). ML.NET reads the graph from a stream: nothing is written to disk.
-    /// </summary>
-    public static OnnxScoringEstimator ApplyOnnx(TransformsCatalog catalog, byte[] model, string inputColumn, int[] inputShape, string outputColumn)
-    {
-        using var graph = new MemoryStream(model, writable: false);
-        return catalog.ApplyOnnxModel([outputColumn], [inputColumn], graph, new Dictionary<string, int[]> { [inputColumn] = inputShape },
-            gpuDeviceId: null, fallbackToCpu: false);
-    }
 }
 
-/// <summary>A plain-ML.NET twin built for saving; disposing it releases its ONNX Runtime session.</summary>
-internal sealed class SavedTwin(ITransformer transformer, IDisposable onnx) : IDisposable
+/// <summary>A transformer and the resources it holds (an <see cref="OnnxStep"/>): disposing it releases them.</summary>
+internal sealed class OwnedTransformer(ITransformer transformer, IDisposable resources) : IDisposable
 {
     public ITransformer Transformer { get; } = transformer;
 
-    public void Dispose() => onnx.Dispose();
+    public void Dispose() => resources.Dispose();
 }

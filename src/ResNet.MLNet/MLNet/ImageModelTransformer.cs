@@ -12,11 +12,11 @@ namespace ResNet.MLNet;
 public abstract class ImageModelTransformer : ITransformer, IDisposable
 {
     private readonly ITransformer chain;
-    private readonly Func<SavedTwin> createTwin;
+    private readonly Func<OwnedTransformer> createTwin;
     private readonly IDisposable engine;
     private bool disposed;
 
-    private protected ImageModelTransformer((ITransformer Live, Func<SavedTwin> Twin) chains, IDisposable engine)
+    private protected ImageModelTransformer((ITransformer Live, Func<OwnedTransformer> Twin) chains, IDisposable engine)
     {
         chain = chains.Live;
         createTwin = chains.Twin;

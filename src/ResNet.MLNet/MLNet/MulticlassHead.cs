@@ -23,8 +23,8 @@ internal static class MulticlassHead
     private const string DefaultScore = "Score";
     private const string DefaultPredictedLabel = "PredictedLabel";
 
-    /// <summary>The head reading <paramref name="logitsColumn"/>; dispose it to release its ONNX Runtime session.</summary>
-    public static TransformerChain<ITransformer> Create(IReadOnlyList<string> classes, string logitsColumn, string scoreColumn, string predictedLabelColumn)
+    /// <summary>The head reading <paramref name="logitsColumn"/>; dispose it to release its ONNX step.</summary>
+    public static OwnedTransformer Create(IReadOnlyList<string> classes, string logitsColumn, string scoreColumn, string predictedLabelColumn)
     {
         int k = classes.Count;
         var ml = new MLContext(seed: 0);
@@ -56,10 +56,10 @@ internal static class MulticlassHead
         VBuffer<float>[]? weights = null;
         maximumEntropy.Model.GetWeights(ref weights, out _);
         float[] bias = [.. maximumEntropy.Model.GetBiases()];
-        var unmix = ImageModelChains.ApplyOnnx(ml.Transforms, Unmixing(weights!, bias, logitsColumn, unmixed).ToBytes(), logitsColumn, [k], unmixed).Fit(data);
+        var unmix = OnnxStep.Fit(ml.Transforms, Unmixing(weights!, bias, logitsColumn, unmixed).ToBytes(), logitsColumn, [k], unmixed, data);
 
-        var steps = new List<ITransformer> { unmix, maximumEntropy };
-        var view = maximumEntropy.Transform(unmix.Transform(data));
+        var steps = new List<ITransformer> { unmix.Transformer, maximumEntropy };
+        var view = maximumEntropy.Transform(unmix.Transformer.Transform(data));
         // The trainer names its outputs Score and PredictedLabel; other names are copies.
         var renamed = new List<string>();
         foreach (var (name, trainerName) in new[] { (scoreColumn, DefaultScore), (predictedLabelColumn, DefaultPredictedLabel) }.Where(p => p.Item1 != p.Item2))
@@ -70,7 +70,7 @@ internal static class MulticlassHead
             renamed.Add(trainerName);
         }
         steps.Add(ml.Transforms.DropColumns([unmixed, .. renamed]).Fit(view));
-        return new TransformerChain<ITransformer>([.. steps]);
+        return new OwnedTransformer(new TransformerChain<ITransformer>([.. steps]), unmix);
     }
 
     /// <summary>

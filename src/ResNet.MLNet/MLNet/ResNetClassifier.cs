@@ -217,10 +217,10 @@ public sealed class ResNetClassifierTransformer : ImageModelTransformer
     }
 
     private ResNetClassifierTransformer(TransformsCatalog transforms, ResNetClassifierOptions options, IDataView input, NetworkSetup setup,
-        ImageModelInput modelInput, IReadOnlyList<string> classes, TrainingResult result, ImageModelEngine engine, TransformerChain<ITransformer> head)
+        ImageModelInput modelInput, IReadOnlyList<string> classes, TrainingResult result, ImageModelEngine engine, OwnedTransformer head)
         : base(ImageModelChains.BuildChains(transforms, input, options.ImageColumnName, LogitsColumn(options), engine,
                 modelInput, options.Training.BatchSize, options.ImagePathColumnName, options.ImageLimits,
-                head, LogitsColumn(options)),
+                head.Transformer, LogitsColumn(options)),
             setup.OwnsModel ? new CompositeDisposable(engine, head, setup.Model) : new CompositeDisposable(engine, head))
     {
         model = setup.Model;

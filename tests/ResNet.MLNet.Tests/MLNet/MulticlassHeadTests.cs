@@ -27,7 +27,8 @@ public class MulticlassHeadTests
         definition[nameof(LogitsRow.Logits)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, k);
         var data = ml.Data.LoadFromEnumerable(logits.Select(l => new LogitsRow { Logits = l }), definition);
 
-        using var head = MulticlassHead.Create(classes, nameof(LogitsRow.Logits), scoreColumn, predictedColumn);
+        using var owned = MulticlassHead.Create(classes, nameof(LogitsRow.Logits), scoreColumn, predictedColumn);
+        var head = owned.Transformer;
         var scored = head.Transform(data);
         AssertHead(scored, logits, classes, scoreColumn, predictedColumn);
         Assert.DoesNotContain(scored.Schema, c => c.Name.EndsWith(".head", StringComparison.Ordinal));

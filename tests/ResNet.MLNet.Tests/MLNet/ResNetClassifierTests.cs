@@ -94,6 +94,39 @@ public class ResNetClassifierTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Leaves_nothing_in_the_temp_folder_once_it_and_its_reloaded_model_are_disposed()
+    {
+        // ML.NET runs ONNX models from files: the classifier's head and the twin it saves must not leave theirs behind
+        // (ML.NET 6 never deletes the copy it makes of a model given as a stream), nor must a reloaded model.
+        using var temp = new TempDirectory();
+        using var saved = new TempDirectory();
+        string? previous = Environment.GetEnvironmentVariable("TMPDIR");
+        Environment.SetEnvironmentVariable("TMPDIR", temp.Path);
+        try
+        {
+            Assert.Equal(Path.TrimEndingDirectorySeparator(temp.Path), Path.TrimEndingDirectorySeparator(Path.GetTempPath()));
+            var (ml, train, test, prepare) = SampleData(every: 8);
+            var keyedTest = prepare.Transform(test);
+            string path = saved.File("classifier.zip");
+            float[] scores;
+            using (var classifier = ml.MulticlassClassification.Trainers.ResNetClassifier(Tiny(epochs: 1)).Fit(prepare.Transform(train)))
+            {
+                scores = classifier.Transform(keyedTest).GetColumn<float[]>("Score").First();
+                ml.Model.Save(classifier, keyedTest.Schema, path);
+                Assert.NotEmpty(Directory.EnumerateFileSystemEntries(temp.Path)); // the head's ONNX step, while the classifier lives
+            }
+            var reloaded = ml.Model.Load(path, out _);
+            AssertClose.Relative(scores, reloaded.Transform(keyedTest).GetColumn<float[]>("Score").First(), 1e-4);
+            ((IDisposable)reloaded).Dispose();
+            Assert.Empty(Directory.EnumerateFileSystemEntries(temp.Path));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("TMPDIR", previous);
+        }
+    }
+
+    [Fact]
     public void Epochs_are_reported_on_the_MLContext_log_and_to_the_callers_progress()
     {
         var (ml, train, _, prepare) = SampleData(every: 4);
