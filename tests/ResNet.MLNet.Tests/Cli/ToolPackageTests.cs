@@ -10,8 +10,10 @@ public class ToolPackageTests
     {
         using var dir = new TempDirectory();
         string packages = dir.File("packages"), tools = dir.File("tools");
-        // --no-build: the solution's Release build (the README's test command) already built the CLI.
-        var pack = ChildProcess.Run("dotnet", ["pack", Path.Combine(Repo.Root, "src", "ResNet.MLNet.Cli"), "-c", "Release", "--no-build", "-o", packages],
+        // --no-build: the solution's Release build (the README's test command) already built the CLI. The tool's publish
+        // folder (1.3 GB, libtorch included) goes to the temp directory too, not into the CLI's bin.
+        var pack = ChildProcess.Run("dotnet", ["pack", Path.Combine(Repo.Root, "src", "ResNet.MLNet.Cli"), "-c", "Release", "--no-build", "-o", packages,
+                $"-p:PublishDir={dir.File("publish")}{Path.DirectorySeparatorChar}"],
             TimeSpan.FromMinutes(5), Repo.Root);
         Assert.True(pack.ExitCode == 0, pack.Output + pack.Error);
         var install = ChildProcess.Run("dotnet", ["tool", "install", "--tool-path", tools, "--add-source", packages, "ResNet.MLNet.Cli"],
