@@ -119,6 +119,7 @@ Console.WriteLine($"Saved {new FileInfo(modelPath).Length / 1e6:F1} MB to {model
 
 var before = mlContext.Data.CreateEnumerable<ImagePrediction>(model.Transform(test), reuseRowObject: false).ToList();
 var after = mlContext.Data.CreateEnumerable<ImagePrediction>(reloaded.Transform(test), reuseRowObject: false).ToList();
+(reloaded as IDisposable)?.Dispose(); // ML.NET keeps a loaded ONNX model in a temp file until the model is disposed
 int samePredictions = before.Zip(after).Count(pair => pair.First.PredictedClass == pair.Second.PredictedClass);
 double largestScoreDifference = before.Zip(after).Max(pair => pair.First.Score.Zip(pair.Second.Score).Max(s => Math.Abs(s.First - s.Second)));
 if (samePredictions != before.Count)
