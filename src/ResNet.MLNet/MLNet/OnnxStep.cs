@@ -49,12 +49,20 @@ internal sealed class OnnxStep : IDisposable
         }
     }
 
+    /// <summary>Releases the ONNX Runtime session and deletes the model file.</summary>
     public void Dispose()
     {
         if (disposed)
             return;
         disposed = true;
         Transformer.Dispose();
-        File.Delete(file);
+        try
+        {
+            File.Delete(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Dispose does not throw: a file another process holds open stays in the temp folder.
+        }
     }
 }
