@@ -6,8 +6,9 @@ namespace ResNet.MLNet.Training;
 
 /// <summary>
 /// Feature vectors of a dataset's rows (float32, one row per image), kept in memory when they fit in the budget and
-/// otherwise in a temporary file deleted on dispose, from which batches are gathered by row. Either way the values
-/// handed out are the ones stored, so training on them does not depend on where they are kept.
+/// otherwise in a temporary file (nameless once open where the OS allows, else deleted on dispose), from which batches
+/// are gathered by row. Either way the values handed out are the ones stored, so training on them does not depend on
+/// where they are kept.
 /// </summary>
 internal sealed class FeatureCache : IDisposable
 {
@@ -47,6 +48,9 @@ internal sealed class FeatureCache : IDisposable
                 {
                     string path = Path.Combine(Path.GetTempPath(), $"resnet-mlnet-features-{Guid.NewGuid():N}.bin");
                     file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+                    // Where an open file can lose its name (not Windows), it does at once: a killed process leaves nothing.
+                    if (!OperatingSystem.IsWindows())
+                        File.Delete(path);
                 }
                 if (file is not null)
                     file.Write(MemoryMarshal.AsBytes(cpu.data<float>().ToArray().AsSpan()));

@@ -23,8 +23,9 @@ public class FeatureCacheTests
             using var gathered = cache.Gather([10, 0, 7, 7], CPU);
             Assert.Equal([4L, width], gathered.shape);
             Assert.Equal(Rows(10, 1, width).Concat(Rows(0, 1, width)).Concat(Rows(7, 1, width)).Concat(Rows(7, 1, width)), gathered.data<float>().ToArray());
+            // Off Windows the file loses its name as soon as it is open, so even a killed process leaves nothing behind.
             path = Directory.GetFiles(Path.GetTempPath(), "resnet-mlnet-features-*.bin").FirstOrDefault();
-            Assert.Equal(onDisk, path is not null);
+            Assert.Equal(onDisk && OperatingSystem.IsWindows(), path is not null);
         }
         if (path is not null)
             Assert.False(File.Exists(path), "the temporary file is deleted with the cache");
