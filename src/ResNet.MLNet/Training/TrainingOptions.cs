@@ -192,7 +192,9 @@ public sealed class TrainingOptions
     /// <summary>
     /// Compute forward and backward in bfloat16 on a copy of the network while the model keeps float32 master weights,
     /// optimizer state and BatchNorm statistics; the loss is computed in float32. Validation runs on the bfloat16 copy too.
-    /// About 4x faster on CPUs with AVX512-BF16 (ResNet-50), slower on CPUs without it. Default false.
+    /// About 4x faster on CPUs with AVX512-BF16 (ResNet-50), slower on CPUs without it, where libtorch emulates bfloat16:
+    /// <see cref="BFloat16Support.IsNativeOnCpu"/> tells which, and a run on a CPU without it says so
+    /// (<see cref="TrainingResult.Precision"/>, and a warning in <c>MLContext.Log</c> for the classifier). Default false.
     /// </summary>
     public bool MixedPrecisionBFloat16 { get; set; }
 

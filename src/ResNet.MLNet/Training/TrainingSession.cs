@@ -101,7 +101,10 @@ internal sealed class TrainingSession : IDisposable
         if (options.EarlyStopping is not null && best is not null)
             best.Restore(model);
         int holds = options.EarlyStopping is not null ? bestEpoch : history.Count;
-        return new TrainingResult(history.ToArray(), holds, stoppedEarly, cancelled, resumedFrom, checkpointPath);
+        return new TrainingResult(history.ToArray(), holds, stoppedEarly, cancelled, resumedFrom, checkpointPath)
+        {
+            Precision = BFloat16Support.Describe(options.MixedPrecisionBFloat16, device.type.ToString().ToLowerInvariant(), BFloat16Support.IsNativeOnCpu),
+        };
     }
 
     /// <summary>

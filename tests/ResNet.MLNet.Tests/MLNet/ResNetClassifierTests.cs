@@ -146,6 +146,21 @@ public class ResNetClassifierTests(ITestOutputHelper output)
         Assert.Contains(steps, p => p.Event == TrainingEvent.StepCompleted);
     }
 
+    [Fact]
+    public void Says_what_precision_it_trained_in_and_warns_when_bfloat16_would_be_emulated()
+    {
+        var (ml, train, _, prepare) = SampleData(every: 8);
+        var logged = new List<string>();
+        ml.Log += (_, e) => { lock (logged) logged.Add(e.Message); };
+        var options = Tiny(epochs: 1);
+        options.Training.MixedPrecisionBFloat16 = true;
+        using var classifier = ml.MulticlassClassification.Trainers.ResNetClassifier(options).Fit(prepare.Transform(train));
+
+        Assert.StartsWith("bfloat16 mixed precision", classifier.Training.Precision);
+        Assert.Equal(BFloat16Support.IsNativeOnCpu, classifier.Training.Precision.Contains("native", StringComparison.Ordinal));
+        Assert.Equal(!BFloat16Support.IsNativeOnCpu, logged.Any(m => m.Contains("emulated", StringComparison.Ordinal)));
+    }
+
     private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => report(value);

@@ -21,6 +21,8 @@ public class MixedPrecisionTests
         options.MixedPrecisionBFloat16 = true;
         var mixed = ResNetTrainer.Train(bf16, train, validation, options);
 
+        Assert.Equal("float32", reference.Precision);
+        Assert.Equal(BFloat16Support.IsNativeOnCpu, mixed.Precision.Contains("native", StringComparison.Ordinal)); // emulation is said
         Assert.All(bf16.OrderedStateDict(), e => Assert.Equal(e.Key.EndsWith("num_batches_tracked") ? ScalarType.Int64 : ScalarType.Float32, e.Value.dtype));
         Assert.True(mixed.History[^1].ValidationAccuracy >= 0.9, $"bfloat16 validation accuracy {mixed.History[^1].ValidationAccuracy}");
         Assert.Equal(reference.History[^1].TrainLoss, mixed.History[^1].TrainLoss, tolerance: 1e-1);
