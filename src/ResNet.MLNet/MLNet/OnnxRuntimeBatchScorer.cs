@@ -48,8 +48,7 @@ internal sealed class OnnxRuntimeBatchScorer : IBatchScorer
 
     /// <summary>Whether the CPU has VNNI (AVX-VNNI or AVX512-VNNI), which multiplies u8 x s8 into int32 without saturation.</summary>
     internal static readonly Lazy<bool> HasVnni = new(() =>
-        System.Runtime.Intrinsics.X86.AvxVnni.IsSupported ||
-        (File.Exists("/proc/cpuinfo") && File.ReadLines("/proc/cpuinfo").Any(line => line.StartsWith("flags", StringComparison.Ordinal) && line.Contains(" avx512_vnni", StringComparison.Ordinal))));
+        System.Runtime.Intrinsics.X86.AvxVnni.IsSupported || Native.CpuFlags.HasAny("avx512_vnni"));
 
     public int InputLength { get; }
     public int OutputLength { get; }

@@ -8,16 +8,8 @@ namespace ResNet.MLNet.Training;
 /// </summary>
 public static class BFloat16Support
 {
-    private static readonly Lazy<bool> native = new(() =>
-        File.Exists("/proc/cpuinfo") && File.ReadLines("/proc/cpuinfo").Any(HasNativeFlag));
-
     /// <summary>True when this CPU has AVX512-BF16 or AMX-BF16 (read from /proc/cpuinfo; false where it cannot be read).</summary>
-    public static bool IsNativeOnCpu => native.Value;
-
-    /// <summary>Whether a /proc/cpuinfo line is a CPU's flags and names a native bfloat16 instruction set.</summary>
-    internal static bool HasNativeFlag(string cpuinfoLine) =>
-        cpuinfoLine.StartsWith("flags", StringComparison.Ordinal) &&
-        cpuinfoLine.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries).Any(f => f is "avx512_bf16" or "amx_bf16");
+    public static bool IsNativeOnCpu => Native.CpuFlags.HasAny("avx512_bf16", "amx_bf16");
 
     /// <summary>What a run computes in, in words: float32, or bfloat16 mixed precision and whether the device runs it natively.</summary>
     internal static string Describe(bool mixedPrecision, string deviceType, bool nativeOnCpu) =>
