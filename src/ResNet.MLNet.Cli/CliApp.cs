@@ -38,7 +38,9 @@ public static class CliApp
             names.Insert(0, result.Command.Name);
         string command = string.Join(" ", ["resnet-mlnet", .. names]);
         string more = parse.Errors.Count > 1 ? $" ({parse.Errors.Count - 1} more)" : "";
-        error.WriteLine($"error: {command}: {Weights.PrintableName.Escape(parse.Errors[0].Message, keepNewlines: false)}{more} Run '{command} --help' for the options.");
+        // System.CommandLine lists allowed values on lines of their own; on one line they read as a list.
+        string message = string.Join(' ', parse.Errors[0].Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries).Select(part => part.Trim()));
+        error.WriteLine($"error: {command}: {Weights.PrintableName.Escape(message, keepNewlines: false)}{more} Run '{command} --help' for the options.");
         return CliOutput.Usage;
     }
 }

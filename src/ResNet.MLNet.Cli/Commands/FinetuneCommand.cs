@@ -31,10 +31,16 @@ internal static class FinetuneCommand
         var skipCorrupt = new Option<bool>("--skip-corrupt") { Description = "Leave out (and list) images whose header is unreadable, truncated or over --max-image-pixels, instead of failing." };
         var resumeOverride = new Option<bool>("--resume-override") { Description = "With --resume: continue even if --lr, --batch-size, --image-size, ... differ from the checkpoint's." };
         var cacheImages = new Option<bool?>("--cache-images") { Description = "true: decode every image into memory first (fastest for small sets); false: stream the files with --workers decoders (memory independent of the folder's size). Default: in memory when the decoded images fit in 2 GiB." };
+        var bf16 = new Option<string>("--bf16")
+        {
+            Description = "bfloat16 mixed precision: false, true, or auto (on where the CPU computes bfloat16 natively: AVX512-BF16 or AMX-BF16). The run says what it chose.",
+            DefaultValueFactory = _ => "false",
+        };
+        bf16.AcceptOnlyFromAmong("false", "true", "auto");
         var workers = new Option<int?>("--workers") { Description = "Threads that decode and augment streamed images ahead of training. Default: the processor count." };
         var command = new Command("finetune", "Fine-tune a ResNet on an image folder, evaluate on the test split, and write model.zip, model.onnx, weights, metrics.json, training-curves.png and confusion-matrix.png.")
         {
-            data, arch, weights, epochs, batchSize, imageSize, lr, freezeEpochs, seed, output, resume, force, maxPixels, resumeOverride, skipCorrupt, keepCheckpoints, cacheImages, workers,
+            data, arch, weights, epochs, batchSize, imageSize, lr, freezeEpochs, seed, output, resume, force, maxPixels, resumeOverride, skipCorrupt, keepCheckpoints, cacheImages, workers, bf16,
         };
         command.SetAction(parse => CliOutput.Guard(parse, () =>
         {
@@ -65,6 +71,7 @@ internal static class FinetuneCommand
                     CancellationToken = cancel.Token,
                     ResumeOverride = parse.GetValue(resumeOverride),
                     DecodeWorkers = parse.GetValue(workers),
+                    MixedPrecisionBFloat16 = parse.GetValue(bf16) switch { "true" => true, "auto" => BFloat16Support.IsNativeOnCpu, _ => false },
                 };
                 var job = new FineTuneOptions
                 {
@@ -87,6 +94,7 @@ internal static class FinetuneCommand
                 TrainingProgressView.Run(console, training, () => result = ImageFolderFineTuning.Run(new MLContext(seed: (int)job.Training.Seed), job), heldOutLabel: "test");
                 string outDir = Path.GetFullPath(job.OutputDirectory);
                 console.MarkupLine(Markup.Escape(result!.DataLoading));
+                console.MarkupLine(Markup.Escape($"precision: {result.Training.Precision}"));
                 foreach (var skipped in result!.SkippedImages)
                     parse.InvocationConfiguration.Error.WriteLine($"warning: skipped {Weights.PrintableName.Escape(skipped.Message, keepNewlines: false)}");
                 if (result.Training.History.Count > 0)

@@ -428,7 +428,7 @@ public static class ImageFolderFineTuning
     private static void WriteMetrics(string path, ClassificationMetrics metrics, TrainingResult training, string architecture)
     {
         var report = new MetricsFile(architecture, metrics.Accuracy, metrics.MacroAccuracy, metrics.LogLoss,
-            metrics.Classes, metrics.PerClass, metrics.ConfusionMatrix, training.History, training.BestEpoch, training.StoppedEarly);
+            metrics.Classes, metrics.PerClass, metrics.ConfusionMatrix, training.History, training.BestEpoch, training.StoppedEarly, training.Precision);
         string temp = path + ".tmp";
         File.WriteAllText(temp, JsonSerializer.Serialize(report, Json));
         File.Move(temp, path, overwrite: true);
@@ -436,5 +436,5 @@ public static class ImageFolderFineTuning
 
     private sealed record MetricsFile(string Arch, double Accuracy, double MacroAccuracy, double LogLoss, IReadOnlyList<string> Classes,
         IReadOnlyList<ClassMetrics> PerClass, IReadOnlyList<IReadOnlyList<int>> ConfusionMatrix, IReadOnlyList<EpochMetrics> Epochs, int BestEpoch,
-        bool StoppedEarly);
+        bool StoppedEarly, string Precision);
 }

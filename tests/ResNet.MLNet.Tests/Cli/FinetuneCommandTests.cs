@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ResNet.MLNet.Tests.TestSupport;
+using ResNet.MLNet.Training;
 
 namespace ResNet.MLNet.Tests.Cli;
 
@@ -31,10 +32,16 @@ public class FinetuneCommandTests
         string outDir = temp.File("out");
         // cifar_resnet8 has no ResNetArchitecture member: the name parses to options, which the estimator takes as they are.
         var (code, output, error) = CliRunner.Run("finetune", "--data", Repo.SampleData, "--arch", "cifar_resnet8", "--image-size", "16",
-            "--epochs", "1", "--batch-size", "64", "--out", outDir);
+            "--epochs", "1", "--batch-size", "64", "--bf16", "auto", "--out", outDir);
         Assert.True(code == 0, error + output);
         var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "metrics.json"))).RootElement;
         Assert.Equal("cifar_resnet8", metrics.GetProperty("arch").GetString());
+        // --bf16 auto: bfloat16 where the CPU computes it natively, float32 elsewhere, and the run says which.
+        string precision = metrics.GetProperty("precision").GetString()!;
+        Assert.Equal(BFloat16Support.IsNativeOnCpu, precision.StartsWith("bfloat16 mixed precision, native", StringComparison.Ordinal));
+        if (!BFloat16Support.IsNativeOnCpu)
+            Assert.Equal("float32", precision);
+        Assert.Contains($"precision: {precision.Split(',')[0]}", output);
     }
 
     [Fact]
