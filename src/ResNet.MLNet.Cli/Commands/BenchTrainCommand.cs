@@ -87,7 +87,7 @@ internal static class BenchTrainCommand
             string precision = mixed ? "bf16" : "fp32";
             output.WriteLine($"{options.Name} {size}x{size} batch {batch} {precision}, {timed} timed steps after {untimed}, {threads} threads, best of {roundCount} rounds");
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ResNet.MLNet (TorchSharp): {toolkit:F2} img/s"));
-            output.WriteLine($"  toolkit precision: {BFloat16Support.Describe(mixed, "cpu", BFloat16Support.IsNativeOnCpu)}");
+            output.WriteLine($"  toolkit precision: {BFloat16Support.Describe(mixed, "cpu")}");
             output.WriteLine(peer is null
                 ? $"  PyTorch: {peerNote}"
                 : string.Create(CultureInfo.InvariantCulture, $"  PyTorch {(mixed ? "bf16 autocast" : "eager fp32")}: {peer:F2} img/s  ({peerNote})"));

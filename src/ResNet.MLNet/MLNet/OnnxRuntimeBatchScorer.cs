@@ -41,14 +41,13 @@ internal sealed class OnnxRuntimeBatchScorer : IBatchScorer
             IntraOpNumThreads = Environment.ProcessorCount,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
         };
-        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported && !HasVnni.Value)
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported && !HasVnni)
             options.AddSessionConfigEntry("session.x64quantprecision", "1");
         return options;
     }
 
     /// <summary>Whether the CPU has VNNI (AVX-VNNI or AVX512-VNNI), which multiplies u8 x s8 into int32 without saturation.</summary>
-    internal static readonly Lazy<bool> HasVnni = new(() =>
-        System.Runtime.Intrinsics.X86.AvxVnni.IsSupported || Native.CpuFlags.HasAny("avx512_vnni"));
+    internal static bool HasVnni => System.Runtime.Intrinsics.X86.AvxVnni.IsSupported || Native.CpuFlags.HasAny("avx512_vnni");
 
     public int InputLength { get; }
     public int OutputLength { get; }

@@ -77,8 +77,8 @@ public sealed class ResNetClassifierTrainer : IEstimator<ResNetClassifierTransfo
             var modelInput = setup.Input with { ClassNames = classes, MeanImage = null };
             var (inMemory, loading) = ChooseLoading(input, modelInput);
             MLContextEnvironment.Info(catalog, Component, loading);
-            if (training.MixedPrecisionBFloat16 && training.Device.StartsWith("cpu", StringComparison.OrdinalIgnoreCase) && !BFloat16Support.IsNativeOnCpu)
-                MLContextEnvironment.Warning(catalog, Component, $"Training in {BFloat16Support.Describe(true, "cpu", nativeOnCpu: false)}.");
+            if (BFloat16Support.Emulates(training.MixedPrecisionBFloat16, training.Device))
+                MLContextEnvironment.Warning(catalog, Component, $"Training in {BFloat16Support.Describe(true, training.Device)}.");
             using var data = LoadDataset(ml, input, modelInput, classes, "training", inMemory);
             var (train, validation) = SplitValidation(ml, data, modelInput, classes, seed, inMemory);
             try

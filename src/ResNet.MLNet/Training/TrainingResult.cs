@@ -41,7 +41,7 @@ public sealed class TrainingResult
     /// What the run computed in: "float32", or bfloat16 mixed precision and whether the CPU runs it natively (see
     /// <see cref="BFloat16Support"/>); emulation is said, never silent.
     /// </summary>
-    public string Precision { get; init; } = "float32";
+    public string Precision { get; internal init; } = "float32";
 
     /// <summary>Metrics of the epoch whose weights the model holds, or null when no epoch completed.</summary>
     public EpochMetrics? Best => BestEpoch > 0 ? History[BestEpoch - 1] : null;

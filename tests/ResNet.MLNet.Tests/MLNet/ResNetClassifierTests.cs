@@ -130,8 +130,7 @@ public class ResNetClassifierTests(ITestOutputHelper output)
     public void Epochs_are_reported_on_the_MLContext_log_and_to_the_callers_progress()
     {
         var (ml, train, _, prepare) = SampleData(every: 4);
-        var logged = new List<string>();
-        ml.Log += (_, e) => { lock (logged) logged.Add(e.Message); };
+        var logged = LogOf(ml);
         var steps = new List<TrainingProgress>();
         var options = Tiny(epochs: 2);
         options.Training.Progress = new SynchronousProgress(steps.Add);
@@ -150,8 +149,7 @@ public class ResNetClassifierTests(ITestOutputHelper output)
     public void Says_what_precision_it_trained_in_and_warns_when_bfloat16_would_be_emulated()
     {
         var (ml, train, _, prepare) = SampleData(every: 8);
-        var logged = new List<string>();
-        ml.Log += (_, e) => { lock (logged) logged.Add(e.Message); };
+        var logged = LogOf(ml);
         var options = Tiny(epochs: 1);
         options.Training.MixedPrecisionBFloat16 = true;
         using var classifier = ml.MulticlassClassification.Trainers.ResNetClassifier(options).Fit(prepare.Transform(train));
@@ -159,6 +157,14 @@ public class ResNetClassifierTests(ITestOutputHelper output)
         Assert.StartsWith("bfloat16 mixed precision", classifier.Training.Precision);
         Assert.Equal(BFloat16Support.IsNativeOnCpu, classifier.Training.Precision.Contains("native", StringComparison.Ordinal));
         Assert.Equal(!BFloat16Support.IsNativeOnCpu, logged.Any(m => m.Contains("emulated", StringComparison.Ordinal)));
+    }
+
+    /// <summary>The messages <paramref name="ml"/>'s log receives from now on.</summary>
+    private static List<string> LogOf(MLContext ml)
+    {
+        var logged = new List<string>();
+        ml.Log += (_, e) => { lock (logged) logged.Add(e.Message); };
+        return logged;
     }
 
     private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
@@ -170,8 +176,7 @@ public class ResNetClassifierTests(ITestOutputHelper output)
     public void Streams_the_image_files_when_asked_or_over_the_memory_budget_and_logs_the_choice()
     {
         var (ml, train, test, prepare) = SampleData(every: 4);
-        var logged = new List<string>();
-        ml.Log += (_, e) => { lock (logged) logged.Add(e.Message); };
+        var logged = LogOf(ml);
         var options = Tiny(epochs: 2);
         options.DecodedImageMemoryBudget = 1000; // far below 100 images at 28 px
         options.Seed = 11;
