@@ -86,9 +86,9 @@ foreach (var architecture in architectures)
             Architecture = architecture,
             WeightsPath = weights,
             ValidationFraction = 0.2,
-            Seed = seed,
             Training = new TrainingOptions
             {
+                Seed = seed,
                 Epochs = epochs,
                 BatchSize = 32,
                 ImageSize = imageSize,

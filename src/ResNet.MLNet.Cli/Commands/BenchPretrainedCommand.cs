@@ -182,8 +182,7 @@ internal static class BenchPretrainedCommand
         {
             Architecture = architecture,
             WeightsPath = weights,
-            Seed = 1,
-            Training = new TrainingOptions { Epochs = epochs, BatchSize = 32, LearningRate = lr, ImageSize = imageSize },
+            Training = new TrainingOptions { Epochs = epochs, BatchSize = 32, LearningRate = lr, ImageSize = imageSize, Seed = 1 },
         };
         var clock = Stopwatch.StartNew();
         var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.LoadImages("Image", null, "ImagePath"))

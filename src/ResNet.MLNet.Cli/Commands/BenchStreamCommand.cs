@@ -63,9 +63,9 @@ internal static class BenchStreamCommand
                 Architecture = weightsPath is null ? architecture : null, // weights bring their own architecture
                 WeightsPath = weightsPath,
                 CacheDecodedImages = parse.GetValue(cacheImages),
-                Seed = 1,
                 Training = new TrainingOptions
                 {
+                    Seed = 1,
                     Epochs = parse.GetValue(epochs),
                     BatchSize = parse.GetValue(batchSize),
                     ImageSize = parse.GetValue(imageSize),

@@ -91,7 +91,7 @@ internal static class FinetuneCommand
                 string from = weightsName is null ? "from scratch" : $"from {weightsName}";
                 console.MarkupLine($"Fine-tuning [bold]{Markup.Escape(archLabel)}[/] {Markup.Escape(from)} on [bold]{Markup.Escape(job.DataFolder)}[/] ({training.Epochs} epochs, batch {training.BatchSize}{(training.ImageSize is int px ? $", {px}px" : "")}) -> {Markup.Escape(Path.GetFullPath(job.OutputDirectory))}");
                 FineTuneResult? result = null;
-                TrainingProgressView.Run(console, training, () => result = ImageFolderFineTuning.Run(new MLContext(seed: (int)job.Training.Seed), job), heldOutLabel: "test");
+                TrainingProgressView.Run(console, training, () => result = ImageFolderFineTuning.Run(new MLContext(), job), heldOutLabel: "test");
                 string outDir = Path.GetFullPath(job.OutputDirectory);
                 console.MarkupLine(Markup.Escape(result!.DataLoading));
                 console.MarkupLine(Markup.Escape($"precision: {result.Training.Precision}"));

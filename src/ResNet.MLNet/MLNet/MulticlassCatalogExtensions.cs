@@ -8,7 +8,11 @@ public static class MulticlassCatalogExtensions
 {
     /// <summary>Fine-tunes a ResNet image classifier with every option of <see cref="ResNetClassifierOptions"/>.</summary>
     public static ResNetClassifierTrainer ResNetClassifier(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
-        ResNetClassifierOptions options) => new(catalog, options);
+        ResNetClassifierOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new ResNetClassifierTrainer(options);
+    }
 
     /// <summary>Fine-tunes a ResNet image classifier on an image column and a key (or string) label column.</summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>
@@ -35,6 +39,6 @@ public static class MulticlassCatalogExtensions
         options.Training.BatchSize = batchSize;
         options.Training.LearningRate = learningRate;
         options.Training.ImageSize = imageSize;
-        return new ResNetClassifierTrainer(catalog, options);
+        return catalog.ResNetClassifier(options);
     }
 }

@@ -24,15 +24,12 @@ namespace ResNet.MLNet;
 public sealed class ResNetClassifierTrainer : IEstimator<ResNetClassifierTransformer>
 {
     private const string Component = "ResNetClassifier";
-    private readonly MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog;
     private readonly ResNetClassifierOptions options;
 
-    internal ResNetClassifierTrainer(MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, ResNetClassifierOptions options)
+    internal ResNetClassifierTrainer(ResNetClassifierOptions options)
     {
-        ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        this.catalog = catalog;
         this.options = options;
     }
 
@@ -58,8 +55,9 @@ public sealed class ResNetClassifierTrainer : IEstimator<ResNetClassifierTransfo
     {
         ArgumentNullException.ThrowIfNull(input);
         CheckInput(name => SchemaShapes.Find(input.Schema, name));
-        long seed = options.Seed ?? MLContextEnvironment.Seed(catalog, Component);
         var training = options.Training;
+        long seed = training.Seed;
+        var log = new ComponentLog(options.Log, Component);
         var ml = new MLContext(seed: 0); // builds the (randomness-free) ML.NET image and key transforms
 
         var classes = options.InitialModel?.ClassNames ?? LabelColumn.ClassNames(input, options.LabelColumnName);
@@ -70,21 +68,23 @@ public sealed class ResNetClassifierTrainer : IEstimator<ResNetClassifierTransfo
         try
         {
             if (setup.Report is null && options.InitialModel is null)
-                MLContextEnvironment.Warning(catalog, Component,
+                log.Warning(
                     $"{setup.Model.Options.Name} trains from a random initialization (WeightsPath is not set): this is not transfer learning. " +
                     "Set WeightsPath to a registry name such as resnet18.mlnet_in1k or resnet50.tv2_in1k for pretrained weights.");
             // Fine-tuning adapts the network to per-channel normalization: a weights' mean image (ML.NET's) is not carried on.
             var modelInput = setup.Input with { ClassNames = classes, MeanImage = null };
             var (inMemory, loading) = ChooseLoading(input, modelInput);
-            MLContextEnvironment.Info(catalog, Component, loading);
+            log.Info(loading);
             if (BFloat16Support.Emulates(training.MixedPrecisionBFloat16, training.Device))
-                MLContextEnvironment.Warning(catalog, Component, $"Training in {BFloat16Support.Describe(true, training.Device)}.");
+                log.Warning($"Training in {BFloat16Support.Describe(true, training.Device)}.");
             using var data = LoadDataset(ml, input, modelInput, classes, "training", inMemory);
             var (train, validation) = SplitValidation(ml, data, modelInput, classes, seed, inMemory);
             try
             {
-                var copy = CopyWith(training, seed, modelInput);
-                copy.Progress = MLContextEnvironment.LogEpochs(catalog, Component, training.Progress);
+                var copy = training.Copy();
+                copy.Input = modelInput;
+                copy.ImageSize = null;
+                copy.Progress = log.WithEpochs(training.Progress);
                 var result = ResNetTrainer.Train(setup.Model, train, validation, copy);
                 return new ResNetClassifierTransformer(ml.Transforms, options, input, setup, modelInput, classes, result) { DataLoading = loading };
             }
@@ -187,15 +187,6 @@ public sealed class ResNetClassifierTrainer : IEstimator<ResNetClassifierTransfo
         }
     }
 
-    /// <summary>The training options with the seed and the resolved input put in (the caller's object is not changed).</summary>
-    private static TrainingOptions CopyWith(TrainingOptions training, long seed, ImageModelInput modelInput)
-    {
-        var copy = training.Copy();
-        copy.Seed = seed;
-        copy.Input = modelInput;
-        copy.ImageSize = null;
-        return copy;
-    }
 }
 
 /// <summary>

@@ -45,8 +45,9 @@ public sealed class ResNetClassifierOptions
 
     /// <summary>
     /// Epochs, batch size, optimizer, schedule, freezing, augmentation, input size and normalization, early stopping,
-    /// checkpoints, progress and cancellation; see <see cref="TrainingOptions"/>. Its seed is replaced by one drawn from
-    /// the MLContext unless <see cref="Seed"/> is set.
+    /// checkpoints, progress and cancellation; see <see cref="TrainingOptions"/>. Its <see cref="TrainingOptions.Seed"/>
+    /// (default 0) is the classifier's one seed: it also initializes the new head (and a network without weights) and
+    /// draws the validation split. The MLContext's seed is not used (ML.NET gives no public way to it from a catalog).
     /// </summary>
     public TrainingOptions Training { get; set; } = new();
 
@@ -55,9 +56,6 @@ public sealed class ResNetClassifierOptions
 
     /// <summary>Without <see cref="ValidationSet"/>: the fraction of training images held out (stratified) for validation. Default 0 (none).</summary>
     public double ValidationFraction { get; set; }
-
-    /// <summary>Seed of initialization, data order and augmentation. Default null: drawn from the MLContext's seed.</summary>
-    public long? Seed { get; set; }
 
     /// <summary>
     /// A text column naming each row's image file: quoted in errors, and the files streamed when the images are not
@@ -70,8 +68,8 @@ public sealed class ResNetClassifierOptions
     /// stream them from their files (<see cref="ImagePathColumnName"/>) with <see cref="TrainingOptions.DecodeWorkers"/>
     /// threads, so memory does not grow with the number of images and random-resized crops come from the originals.
     /// Default null: in memory when the decoded images (rows x channels x size x size bytes) fit in
-    /// <see cref="DecodedImageMemoryBudget"/> or there is no path column, else streamed. The choice is written to
-    /// <c>MLContext.Log</c> and to <see cref="ResNetClassifierTransformer.DataLoading"/>.
+    /// <see cref="DecodedImageMemoryBudget"/> or there is no path column, else streamed. The choice is reported to
+    /// <see cref="Log"/> and in <see cref="ResNetClassifierTransformer.DataLoading"/>.
     /// </summary>
     public bool? CacheDecodedImages { get; set; }
 
@@ -99,6 +97,13 @@ public sealed class ResNetClassifierOptions
     /// before ML.NET decodes it. Default <see cref="Data.ImageLimits.Default"/>.
     /// </summary>
     public Data.ImageLimits ImageLimits { get; set; } = Data.ImageLimits.Default;
+
+    /// <summary>
+    /// Receives the classifier's messages, as <c>MLContext.Log</c> receives ML.NET's (pass the same handler to see both):
+    /// warnings (no pretrained weights, emulated bfloat16), how the images are read, and one line per epoch. Default
+    /// null (no messages). The library cannot write to <c>MLContext.Log</c>: ML.NET gives no public way to it from a catalog.
+    /// </summary>
+    public EventHandler<LoggingEventArgs>? Log { get; set; }
 
     /// <summary>Checks the options, naming the one at fault.</summary>
     /// <exception cref="ArgumentException">An option is out of range or contradicts another.</exception>

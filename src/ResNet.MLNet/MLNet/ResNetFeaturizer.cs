@@ -45,14 +45,14 @@ public sealed class ResNetFeaturizerEstimator : IEstimator<ResNetFeaturizerTrans
         return SchemaShapes.WithFloatVector(inputSchema, options.OutputColumnName);
     }
 
-    /// <summary>Builds the featurizer. Without weights, the network is initialized from the MLContext seed (not pretrained).</summary>
+    /// <summary>Builds the featurizer. Without weights, the network is initialized from <see cref="ResNetFeaturizerOptions.Seed"/> (not pretrained).</summary>
     public ResNetFeaturizerTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
         ImagePipeline.CheckImageColumn(name => SchemaShapes.Find(input.Schema, name), InputColumn);
 
         var setup = NetworkSetup.Create(options.Architecture, options.Model, options.WeightsPath, options.Input,
-            options.ImageSize, numClasses: null, MLContextEnvironment.Seed(catalog, nameof(ResNetFeaturizer)), ResNetModels.Options(ResNetArchitecture.ResNet50))
+            options.ImageSize, numClasses: null, options.Seed, ResNetModels.Options(ResNetArchitecture.ResNet50))
             .ForMLNetTransforms();
         try
         {
@@ -61,9 +61,9 @@ public sealed class ResNetFeaturizerEstimator : IEstimator<ResNetFeaturizerTrans
                     .WithPrecision(options.Precision, options.Int8, catalog, input, InputColumn, options.ImagePathColumnName, options.ImageLimits),
                 options.OutputColumnName);
             if (setup.Report is null)
-                MLContextEnvironment.Warning(catalog, nameof(ResNetFeaturizer),
+                new ComponentLog(options.Log, "ResNetFeaturizer").Warning(
                     $"The featurizer's {engine.ArchitectureName} has no pretrained weights (WeightsPath is not set); its features come from a deterministic " +
-                    "random initialization (MLContext seed) and are not pretrained. Set WeightsPath to a registry name such as resnet18.mlnet_in1k.");
+                    $"random initialization (Seed = {options.Seed}) and are not pretrained. Set WeightsPath to a registry name such as resnet18.mlnet_in1k.");
             return new ResNetFeaturizerTransformer(catalog, options, InputColumn, input, engine, setup);
         }
         catch

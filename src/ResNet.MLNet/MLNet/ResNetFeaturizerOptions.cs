@@ -1,4 +1,6 @@
+using Microsoft.ML;
 using ResNet.MLNet.Models;
+
 namespace ResNet.MLNet;
 
 /// <summary>Which library runs the network inside ML.NET pipelines.</summary>
@@ -69,7 +71,7 @@ public sealed class ResNetFeaturizerOptions
     /// <summary>
     /// Pretrained weights: a registry name (<c>resnet18.mlnet_in1k</c>, <c>resnet50.tv2_in1k</c>; see
     /// <see cref="Weights.WeightsRegistry"/>) or a file (.pth, .safetensors, .onnx, TorchSharp format). They bring their
-    /// architecture and <see cref="ImageModelInput"/>. Default null: deterministic random weights from the MLContext seed.
+    /// architecture and <see cref="ImageModelInput"/>. Default null: deterministic random weights from <see cref="Seed"/>.
     /// </summary>
     public string? WeightsPath { get; set; }
 
@@ -114,6 +116,18 @@ public sealed class ResNetFeaturizerOptions
     /// at most Pillow's 89.5 MP, regular files only, no truncated PNG/JPEG). Default <see cref="Data.ImageLimits.Default"/>.
     /// </summary>
     public Data.ImageLimits ImageLimits { get; set; } = Data.ImageLimits.Default;
+
+    /// <summary>
+    /// Seed of the network's random initialization when no weights are loaded (<see cref="WeightsPath"/> and
+    /// <see cref="Model"/> not set). Default 0. The MLContext's seed is not used (ML.NET gives no public way to it from a catalog).
+    /// </summary>
+    public long Seed { get; set; }
+
+    /// <summary>
+    /// Receives the featurizer's messages (a warning when it has no pretrained weights), as <c>MLContext.Log</c> receives
+    /// ML.NET's: pass the same handler to see both. Default null (no messages).
+    /// </summary>
+    public EventHandler<LoggingEventArgs>? Log { get; set; }
 
     /// <summary>Checks the options, naming the one at fault.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>

@@ -194,7 +194,7 @@ public sealed class TrainingOptions
     /// optimizer state and BatchNorm statistics; the loss is computed in float32. Validation runs on the bfloat16 copy too.
     /// About 4x faster on CPUs with AVX512-BF16 (ResNet-50), slower on CPUs without it, where libtorch emulates bfloat16:
     /// <see cref="BFloat16Support.IsNativeOnCpu"/> tells which, and a run on a CPU without it says so
-    /// (<see cref="TrainingResult.Precision"/>, and a warning in <c>MLContext.Log</c> for the classifier). Default false.
+    /// (<see cref="TrainingResult.Precision"/>, and a warning to the classifier's <c>Log</c>). Default false.
     /// </summary>
     public bool MixedPrecisionBFloat16 { get; set; }
 

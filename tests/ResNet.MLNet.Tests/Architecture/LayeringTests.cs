@@ -65,6 +65,94 @@ public class LayeringTests(ITestOutputHelper output)
 
     private static List<Dependency> Dependencies()
     {
+        var (compilation, trees) = Compile();
+        var result = new List<Dependency>();
+        foreach (var tree in trees.Where(t => t.FilePath.StartsWith(Source, StringComparison.Ordinal)))
+        {
+            string from = FolderOf(tree.FilePath);
+            foreach (var (_, symbol) in Names(compilation, tree))
+            {
+                var declared = (symbol as ITypeSymbol ?? symbol.ContainingType)?.OriginalDefinition;
+                if (declared?.Locations.FirstOrDefault(l => l.IsInSource)?.SourceTree?.FilePath is not { } path || !path.StartsWith(Source, StringComparison.Ordinal))
+                    continue;
+                string to = FolderOf(path);
+                if (to != from)
+                    result.Add(new Dependency(from, to, Path.GetRelativePath(Source, tree.FilePath), declared.ToDisplayString()));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The library reaches ML.NET (and everything else) through public APIs only: no member is looked up by name, read or
+    /// invoked by reflection (docs/ARCHITECTURE.md, "The MLContext"). Reading its own assembly's resources and version is allowed.
+    /// </summary>
+    [Fact]
+    public void The_library_looks_up_no_member_by_reflection()
+    {
+        var (compilation, trees) = Compile();
+        var uses = trees.Where(t => t.FilePath.StartsWith(Source, StringComparison.Ordinal))
+            .SelectMany(t => ReflectionUses(compilation, t).Select(u => $"{Path.GetRelativePath(Source, t.FilePath)}: {u}"))
+            .Distinct().ToList();
+        Assert.True(uses.Count == 0, "Reflection in the library:\n  " + string.Join("\n  ", uses));
+    }
+
+    [Fact]
+    public void The_reflection_check_sees_reflection()
+    {
+        var (compilation, _) = Compile();
+        var probe = CSharpSyntaxTree.ParseText("""
+            static class Probe
+            {
+                static object? Environment(object catalog) =>
+                    catalog.GetType().GetInterfaces()[0].GetProperty("Environment")?.GetValue(catalog);
+                static object? Make(System.Type type) => System.Activator.CreateInstance(type, nonPublic: true);
+            }
+            """, new CSharpParseOptions(LanguageVersion.Latest));
+        var uses = ReflectionUses(compilation.AddSyntaxTrees(probe), probe);
+        Assert.Equal(["System.Type.GetInterfaces()", "System.Type.GetProperty(string)", "System.Reflection.PropertyInfo.GetValue(object?)",
+            "System.Activator.CreateInstance(System.Type, bool)"], uses);
+    }
+
+    /// <summary>
+    /// Members that find, read, call or create by reflection: Type's member lookups, the methods of MemberInfo and its
+    /// kin (a type's name for a message is no reflection), Activator.
+    /// </summary>
+    private static List<string> ReflectionUses(CSharpCompilation compilation, SyntaxTree tree) =>
+        Names(compilation, tree)
+            .Select(n => n.Symbol)
+            .Where(s => s is IMethodSymbol or IPropertySymbol && s.ContainingType is { } type && IsReflection(type, s.Name, s is IMethodSymbol))
+            .Select(s => s.ToDisplayString())
+            .ToList();
+
+    private static bool IsReflection(INamedTypeSymbol type, string member, bool isMethod)
+    {
+        string name = type.ToDisplayString();
+        if (name == "System.Activator")
+            return true;
+        if (name == "System.Type")
+            return member.StartsWith("Get", StringComparison.Ordinal) && member is not ("GetType" or "GetTypeCode" or "GetHashCode")
+                   || member == "InvokeMember";
+        return isMethod && name is "System.Reflection.MemberInfo" or "System.Reflection.MethodBase" or "System.Reflection.MethodInfo"
+            or "System.Reflection.ConstructorInfo" or "System.Reflection.PropertyInfo" or "System.Reflection.FieldInfo"
+            or "System.Reflection.EventInfo";
+    }
+
+    /// <summary>Every simple name of <paramref name="tree"/> with the symbol it resolves to (or its first candidate).</summary>
+    private static IEnumerable<(SimpleNameSyntax Name, ISymbol Symbol)> Names(CSharpCompilation compilation, SyntaxTree tree)
+    {
+        var model = compilation.GetSemanticModel(tree);
+        foreach (var name in tree.GetRoot().DescendantNodes().OfType<SimpleNameSyntax>())
+        {
+            var info = model.GetSymbolInfo(name);
+            if ((info.Symbol ?? info.CandidateSymbols.FirstOrDefault()) is { } symbol)
+                yield return (name, symbol);
+        }
+    }
+
+    /// <summary>The library's sources compiled against the framework and its packages.</summary>
+    private static (CSharpCompilation Compilation, List<SyntaxTree> Trees) Compile()
+    {
         var parse = new CSharpParseOptions(LanguageVersion.Latest);
         var trees = Directory.EnumerateFiles(Source, "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
@@ -76,24 +164,7 @@ public class LayeringTests(ITestOutputHelper output)
             NotebookRunner.FrameworkAssemblies().Concat(Docs.ReadmeCodeTests.PackageAssemblies(withLibrary: false)).Distinct().Select(p => MetadataReference.CreateFromFile(p)),
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable));
         // Source generators (regular expressions) and build-only references do not run here; the few names they declare
-        // stay unresolved, which cannot hide a dependency between the library's own folders.
-
-        var result = new List<Dependency>();
-        foreach (var tree in trees.Where(t => t.FilePath.StartsWith(Source, StringComparison.Ordinal)))
-        {
-            string from = FolderOf(tree.FilePath);
-            var model = compilation.GetSemanticModel(tree);
-            foreach (var name in tree.GetRoot().DescendantNodes().OfType<SimpleNameSyntax>())
-            {
-                var symbol = model.GetSymbolInfo(name).Symbol ?? model.GetSymbolInfo(name).CandidateSymbols.FirstOrDefault();
-                var declared = (symbol as ITypeSymbol ?? symbol?.ContainingType)?.OriginalDefinition;
-                if (declared?.Locations.FirstOrDefault(l => l.IsInSource)?.SourceTree?.FilePath is not { } path || !path.StartsWith(Source, StringComparison.Ordinal))
-                    continue;
-                string to = FolderOf(path);
-                if (to != from)
-                    result.Add(new Dependency(from, to, Path.GetRelativePath(Source, tree.FilePath), declared.ToDisplayString()));
-            }
-        }
-        return result;
+        // stay unresolved, which cannot hide a dependency between the library's own folders or a use of reflection.
+        return (compilation, trees);
     }
 }

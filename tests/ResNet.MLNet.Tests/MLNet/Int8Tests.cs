@@ -51,7 +51,7 @@ public class Int8Tests(ITestOutputHelper output)
         var (train, test) = (Load("train"), Load("test"));
         var prepare = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.LoadImages("Image", null, "ImagePath")).Fit(train);
         var options = ResNetClassifierTests.Tiny(epochs: 2);
-        options.Seed = 5;
+        options.Training.Seed = 5;
         using var float32 = ml.MulticlassClassification.Trainers.ResNetClassifier(options).Fit(prepare.Transform(train));
         options.Precision = ResNetPrecision.Int8;
         using var int8 = ml.MulticlassClassification.Trainers.ResNetClassifier(options).Fit(prepare.Transform(train));

@@ -127,12 +127,12 @@ public class ResNetClassifierTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Epochs_are_reported_on_the_MLContext_log_and_to_the_callers_progress()
+    public void Epochs_are_reported_to_the_Log_handler_and_to_the_callers_progress()
     {
         var (ml, train, _, prepare) = SampleData(every: 4);
-        var logged = LogOf(ml);
         var steps = new List<TrainingProgress>();
         var options = Tiny(epochs: 2);
+        var logged = LogOf(options);
         options.Training.Progress = new SynchronousProgress(steps.Add);
         using var classifier = ml.MulticlassClassification.Trainers.ResNetClassifier(options).Fit(prepare.Transform(train));
 
@@ -140,7 +140,7 @@ public class ResNetClassifierTests(ITestOutputHelper output)
         Assert.Equal(2, epochs.Count);
         Assert.Contains("epoch 1/2: loss", epochs[0]);
         Assert.Contains("epoch 2/2: loss", epochs[1]);
-        Assert.Contains(logged, m => m.Contains("random initialization", StringComparison.Ordinal)); // the warning, same channel
+        Assert.Contains(logged, m => m.Contains("random initialization", StringComparison.Ordinal) && m.Contains("Kind=Warning", StringComparison.Ordinal));
         Assert.Equal(2, steps.Count(p => p.Event == TrainingEvent.EpochCompleted));
         Assert.Contains(steps, p => p.Event == TrainingEvent.StepCompleted);
     }
@@ -149,8 +149,8 @@ public class ResNetClassifierTests(ITestOutputHelper output)
     public void Says_what_precision_it_trained_in_and_warns_when_bfloat16_would_be_emulated()
     {
         var (ml, train, _, prepare) = SampleData(every: 8);
-        var logged = LogOf(ml);
         var options = Tiny(epochs: 1);
+        var logged = LogOf(options);
         options.Training.MixedPrecisionBFloat16 = true;
         using var classifier = ml.MulticlassClassification.Trainers.ResNetClassifier(options).Fit(prepare.Transform(train));
 
@@ -159,11 +159,11 @@ public class ResNetClassifierTests(ITestOutputHelper output)
         Assert.Equal(!BFloat16Support.IsNativeOnCpu, logged.Any(m => m.Contains("emulated", StringComparison.Ordinal)));
     }
 
-    /// <summary>The messages <paramref name="ml"/>'s log receives from now on.</summary>
-    private static List<string> LogOf(MLContext ml)
+    /// <summary>The messages the classifier built with <paramref name="options"/> reports, as MLContext.Log would show them.</summary>
+    private static List<string> LogOf(ResNetClassifierOptions options)
     {
         var logged = new List<string>();
-        ml.Log += (_, e) => { lock (logged) logged.Add(e.Message); };
+        options.Log = (_, e) => { lock (logged) logged.Add(e.Message); };
         return logged;
     }
 
@@ -176,10 +176,10 @@ public class ResNetClassifierTests(ITestOutputHelper output)
     public void Streams_the_image_files_when_asked_or_over_the_memory_budget_and_logs_the_choice()
     {
         var (ml, train, test, prepare) = SampleData(every: 4);
-        var logged = LogOf(ml);
         var options = Tiny(epochs: 2);
+        var logged = LogOf(options);
         options.DecodedImageMemoryBudget = 1000; // far below 100 images at 28 px
-        options.Seed = 11;
+        options.Training.Seed = 11;
         options.Training.Augmentation = new Augmentation { MinScale = 0.5f };
         options.Training.DecodeWorkers = 2;
         using var streamed = ml.MulticlassClassification.Trainers.ResNetClassifier(options).Fit(prepare.Transform(train));
@@ -218,7 +218,7 @@ public class ResNetClassifierTests(ITestOutputHelper output)
         var (ml, train, test, prepare) = SampleData(every: 4);
         var images = ml.Transforms.LoadImages("Image", null, "ImagePath").Fit(train);
         var options = Tiny(epochs: 1);
-        options.Seed = 11;
+        options.Training.Seed = 11;
         options.LabelColumnName = "Label"; // a string column here: the classifier maps it itself
         using var a = ml.MulticlassClassification.Trainers.ResNetClassifier(options).Fit(images.Transform(train));
         using var b = ml.MulticlassClassification.Trainers.ResNetClassifier(options).Fit(images.Transform(train));
