@@ -186,7 +186,6 @@ public sealed class ResNetClassifierTrainer : IEstimator<ResNetClassifierTransfo
             throw;
         }
     }
-
 }
 
 /// <summary>
