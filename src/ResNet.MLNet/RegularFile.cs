@@ -3,7 +3,7 @@ namespace ResNet.MLNet;
 /// <summary>
 /// Refuses paths that are not regular files with data before anything opens them: opening a FIFO blocks until a writer
 /// comes, and a device such as <c>/dev/zero</c> never ends. On Linux both report a size of 0, as does an empty file, which
-/// no image or weight format accepts either.
+/// no image or weight format accepts either. A symbolic link is judged by the file it leads to.
 /// </summary>
 internal static class RegularFile
 {
@@ -19,6 +19,13 @@ internal static class RegularFile
         if (Directory.Exists(path))
             throw new InvalidDataException($"'{full}' is not {what}: it is a directory.");
         var info = new FileInfo(path);
+        if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target)
+        {
+            // A link's own length is that of its target's name: the file's is the target's (Hugging Face's cache links every file).
+            if (!target.Exists)
+                throw new FileNotFoundException($"'{full}' is a link to '{target.FullName}', which does not exist.", path);
+            info = target;
+        }
         if (!info.Exists)
             throw new FileNotFoundException($"'{full}' does not exist.", path);
         if (info.Length == 0)

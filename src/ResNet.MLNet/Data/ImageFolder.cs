@@ -1,3 +1,5 @@
+using System.IO.Enumeration;
+
 namespace ResNet.MLNet.Data;
 
 /// <summary>Options of <see cref="ImageFolder"/> and <c>LoadImagesFromFolder</c>.</summary>
@@ -19,11 +21,28 @@ public sealed class ImageFolderOptions
 public sealed record ImageFolderEntry(string ImagePath, string Label);
 
 /// <summary>
-/// Lists an image-classification folder: one level of class folders, each holding images. Entries are ordered by class
-/// folder, then by file name (ordinal), so every run sees the same order.
+/// Lists an image-classification folder: one level of class folders, each holding images, directly or in sub-folders at
+/// any depth (as torchvision's <c>ImageFolder</c> and fastai's <c>get_image_files</c> read them; the class is the
+/// top-level folder). Hidden files and folders (names starting with '.', such as <c>.ipynb_checkpoints</c>) are skipped,
+/// as fastai skips them. Linked class folders and linked files are read; linked folders inside a class are not entered
+/// (one could lead back up the tree). Entries are ordered by class folder, then by path (ordinal), so every run sees the same order.
+/// A folder that cannot be read fails the listing (naming it) instead of being left out.
 /// </summary>
 public static class ImageFolder
 {
+    private static readonly EnumerationOptions Visible = new()
+    {
+        AttributesToSkip = FileAttributes.Hidden | FileAttributes.System,
+        IgnoreInaccessible = false,
+    };
+
+    private static readonly EnumerationOptions VisibleBelow = new()
+    {
+        AttributesToSkip = FileAttributes.Hidden | FileAttributes.System,
+        IgnoreInaccessible = false,
+        RecurseSubdirectories = true,
+    };
+
     /// <summary>Lists the images below <paramref name="folder"/>.</summary>
     /// <exception cref="DirectoryNotFoundException">The folder (or its split sub-folder) does not exist.</exception>
     /// <exception cref="InvalidDataException">The folder holds no class folder with images.</exception>
@@ -39,13 +58,10 @@ public static class ImageFolder
 
         var extensions = new HashSet<string>(options.Extensions, StringComparer.OrdinalIgnoreCase);
         var entries = new List<ImageFolderEntry>();
-        foreach (string classDir in Directory.GetDirectories(root).Order(StringComparer.Ordinal))
+        foreach (string classDir in ClassFolders(root))
         {
             string label = Path.GetFileName(classDir);
-            entries.AddRange(Directory.GetFiles(classDir)
-                .Where(f => extensions.Contains(Path.GetExtension(f)))
-                .Order(StringComparer.Ordinal)
-                .Select(f => new ImageFolderEntry(f, label)));
+            entries.AddRange(Images(classDir, extensions).Select(f => new ImageFolderEntry(f, label)));
         }
         if (entries.Count == 0)
             throw new InvalidDataException(
@@ -59,8 +75,20 @@ public static class ImageFolder
         options ??= new ImageFolderOptions();
         string root = Path.GetFullPath(options.Split is null ? folder : Path.Combine(folder, options.Split));
         var extensions = new HashSet<string>(options.Extensions, StringComparer.OrdinalIgnoreCase);
-        return Directory.GetDirectories(root).Order(StringComparer.Ordinal)
-            .Where(d => !Directory.EnumerateFiles(d).Any(f => extensions.Contains(Path.GetExtension(f))))
-            .Select(Path.GetFileName).ToList()!;
+        return ClassFolders(root).Where(d => !Images(d, extensions).Any()).Select(Path.GetFileName).ToList()!;
     }
+
+    private static IEnumerable<string> ClassFolders(string root) =>
+        Directory.EnumerateDirectories(root, "*", Visible).Order(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The images in <paramref name="classDir"/> and below, by path. Linked files are read, linked sub-folders are not
+    /// entered: one could lead back up the tree (a cycle, or another class's images under this class's name).
+    /// </summary>
+    private static IEnumerable<string> Images(string classDir, HashSet<string> extensions) =>
+        new FileSystemEnumerable<string>(classDir, (ref FileSystemEntry entry) => entry.ToFullPath(), VisibleBelow)
+        {
+            ShouldIncludePredicate = (ref FileSystemEntry entry) => !entry.IsDirectory && extensions.Contains(Path.GetExtension(entry.ToFullPath())),
+            ShouldRecursePredicate = (ref FileSystemEntry entry) => (entry.Attributes & FileAttributes.ReparsePoint) == 0,
+        }.Order(StringComparer.Ordinal);
 }
