@@ -16,15 +16,19 @@ internal sealed record NetworkSetup(ResNetModel Model, bool OwnsModel, ImageMode
     /// its size), then builds the network with <paramref name="numClasses"/> classes (null: the weights' class count, else
     /// the architecture's) seeded by <paramref name="seed"/>, or adopts <paramref name="given"/>, and loads the weights into it.
     /// </summary>
-    /// <exception cref="ArgumentException">The weights belong to another architecture than the one asked (both named), no architecture is known, or an option is invalid.</exception>
+    /// <exception cref="ArgumentException">The weights belong to another architecture than the one asked (both named; not checked for a partial load), no architecture is known, or an option is invalid.</exception>
     public static NetworkSetup Create(ResNetOptions? architecture, ResNetModel? given, string? weightsPath, ImageModelInput? input, int? imageSize,
         int? numClasses, long seed, ResNetOptions? defaultArchitecture = null, Func<ResNetOptions, ImageModelInput>? defaultInput = null, WeightsLoadOptions? loadOptions = null,
         WeightsResolveOptions? resolve = null)
     {
         var weights = weightsPath is null ? null : WeightsSource.Resolve(weightsPath, resolve);
-        var network = given?.Options ?? architecture ?? (weights?.Architecture is { } named ? ResNetModels.Options(named) : defaultArchitecture)
+        var network = given?.Options ?? architecture ?? (weights?.Architecture is { } named ? ResNetModels.Options(named) : null)
+            ?? (weights?.ExactMatches is { Count: > 1 } several
+                ? throw new ArgumentException($"The weights '{weights.DisplayName}' fit {string.Join(" and ", several)} exactly: name the architecture.", nameof(architecture))
+                : defaultArchitecture)
             ?? throw new ArgumentException("No architecture: name one, or give weights that record theirs (a registry name or a file written by this toolkit).", nameof(architecture));
-        if (given is null && weights?.Architecture is { } weightsArchitecture && SameArchitecture(weightsArchitecture, network) == false)
+        // A partial load (Strict = false) may put weights into another architecture on purpose.
+        if (given is null && loadOptions is not { Strict: false } && weights?.Architecture is { } weightsArchitecture && SameArchitecture(weightsArchitecture, network) == false)
             throw new ArgumentException(
                 $"The weights '{weights.DisplayName}' are for {weightsArchitecture}, but the network is {network.Name}. " +
                 "Choose weights of that architecture, or leave the architecture unset to build the weights' own.", nameof(architecture));

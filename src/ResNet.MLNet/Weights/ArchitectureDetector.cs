@@ -9,7 +9,7 @@ namespace ResNet.MLNet.Weights;
 /// <param name="InChannels">Input channels of the file's first convolution.</param>
 /// <param name="Matching">Keys present in both with equal shapes.</param>
 /// <param name="ModelKeys">Keys of the architecture.</param>
-/// <param name="FileKeys">Keys of the file (after prefix and head renaming).</param>
+/// <param name="FileKeys">Keys of the file (after prefix and head renaming; without a classifier, those under <c>fc.</c> are not counted).</param>
 public sealed record ArchitectureMatch(ResNetArchitecture Architecture, string Name, int NumClasses, int InChannels, int Matching, int ModelKeys, int FileKeys)
 {
     /// <summary>Every key of both sides matches (BatchNorm counters the file lacks excepted).</summary>
@@ -21,7 +21,7 @@ public sealed record ArchitectureMatch(ResNetArchitecture Architecture, string N
     /// <inheritdoc />
     public override string ToString() =>
         IsExact
-            ? $"{Name} ({NumClasses} classes, {InChannels} input channels)"
+            ? $"{Name} ({(NumClasses == 0 ? "no classifier" : $"{NumClasses} classes")}, {InChannels} input channels)"
             : $"closest: {Name} ({Matching} of {ModelKeys} keys match; the file has {FileKeys})";
 }
 
@@ -44,6 +44,8 @@ public static partial class ArchitectureDetector
         int numClasses = file.TryGetValue(WeightsNameMapping.Classifier + "weight", out var fc) && fc.Count == 2 ? (int)fc[0] : 0;
         int inChannels = file.TryGetValue(WeightsNameMapping.InputConvWeight, out var conv) && conv.Count == 4 ? (int)conv[1] : 3;
 
+        // Without a linear classifier, what the file has under fc. (a self-supervised run's projection MLP) is no part of the backbone.
+        int fileKeys = numClasses == 0 ? file.Keys.Count(k => !WeightsNameMapping.IsClassifier(k)) : file.Count;
         var matches = new List<ArchitectureMatch>();
         foreach (var architecture in Candidates(file.Keys))
         {
@@ -60,7 +62,7 @@ public static partial class ArchitectureDetector
                 if (file.TryGetValue(key, out var found) && found.SequenceEqual(Expected(key, shape, numClasses, inChannels)))
                     matching++;
             }
-            matches.Add(new ArchitectureMatch(architecture, ResNetModels.Name(architecture), numClasses, inChannels, matching, modelKeys, file.Count));
+            matches.Add(new ArchitectureMatch(architecture, ResNetModels.Name(architecture), numClasses, inChannels, matching, modelKeys, fileKeys));
         }
         return matches.OrderByDescending(m => m.IsExact).ThenByDescending(m => m.Score).ToList();
     }

@@ -30,6 +30,14 @@ public sealed record WeightsLoadOptions
     /// </summary>
     public bool AllowNonFinite { get; init; }
 
+    /// <summary>
+    /// The prefix before the network's keys in the file, removed before loading; keys without it are left out (a
+    /// Lightning checkpoint's <c>model.</c>, MoCo's <c>module.encoder_q.</c>; "" for the keys as they are). Default null:
+    /// found from the keys (the one prefix under which both <c>conv1.weight</c> and <c>layer1.0.conv1.weight</c> appear,
+    /// or DataParallel's <c>module.</c>); a file holding several networks is refused with their prefixes named.
+    /// </summary>
+    public string? KeyPrefix { get; init; }
+
     /// <summary>The defaults.</summary>
     public static WeightsLoadOptions Default { get; } = new();
 

@@ -30,7 +30,7 @@ public static class WeightsLoader
         ArgumentNullException.ThrowIfNull(tensors);
         options ??= WeightsLoadOptions.Default;
 
-        var (file, unexpected) = WeightsNameMapping.MapKeys(tensors);
+        var (file, unexpected) = WeightsNameMapping.MapKeys(tensors, options.KeyPrefix);
         var target = model.OrderedStateDict();
         string? headNote = options.AllowHeadMismatch ? HeadMismatch(target, file) : null;
 

@@ -2,8 +2,9 @@ namespace ResNet.MLNet.Weights;
 
 /// <summary>
 /// How checkpoint keys map to this library's keys. torchvision and timm ResNets share their keys
-/// (<c>conv1</c>, <c>bn1</c>, <c>layer1.0.conv1</c>, ..., <c>layer1.0.se.fc1</c>); what differs is a DataParallel
-/// <c>module.</c> prefix and the name of the classifier in some checkpoints.
+/// (<c>conv1</c>, <c>bn1</c>, <c>layer1.0.conv1</c>, ..., <c>layer1.0.se.fc1</c>); what differs is a prefix that the
+/// training code put before them (DataParallel's <c>module.</c>, PyTorch Lightning's <c>model.</c>, a <c>backbone.</c>,
+/// MoCo's <c>encoder_q.</c>) and the name of the classifier in some checkpoints.
 /// </summary>
 internal static class WeightsNameMapping
 {
@@ -26,10 +27,52 @@ internal static class WeightsNameMapping
         return strip ? entries.Select(e => new KeyValuePair<string, T>(e.Key[DataParallelPrefix.Length..], e.Value)) : entries;
     }
 
-    /// <summary>The tensors without the <c>module.</c> prefix when every name has it.</summary>
-    public static IReadOnlyList<NamedTensor> StripDataParallelPrefix(IReadOnlyList<NamedTensor> tensors) =>
-        StripDataParallelPrefix(tensors.Select(t => new KeyValuePair<string, NamedTensor>(t.Name, t)).ToList())
-            .Select(e => e.Key == e.Value.Name ? e.Value : e.Value.WithName(e.Key)).ToList();
+    /// <summary>
+    /// The network's tensors, named without the prefix their training code put before its keys. With
+    /// <paramref name="prefix"/> null the prefix is found: none when <c>conv1.weight</c> is there as it is; else the one
+    /// P for which both P<c>conv1.weight</c> and P<c>layer1.0.conv1.weight</c> are there (Lightning's <c>model.</c>,
+    /// a <c>backbone.</c>); else <c>module.</c> when every key has it. Only the keys under the prefix are kept (the rest
+    /// belong to other modules: a loss, a queue, a second network). An explicit prefix may be "" (keys as they are); a
+    /// DataParallel <c>module.</c> at its start is optional, as readers of torch.save files remove it.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Several prefixes hold a network (MoCo's two encoders, an EMA copy); or no key has the given prefix.</exception>
+    public static IReadOnlyList<NamedTensor> Network(IReadOnlyList<NamedTensor> tensors, string? prefix = null)
+    {
+        prefix ??= FindPrefix(tensors);
+        if (prefix.Length == 0)
+            return tensors;
+        var under = Under(tensors, prefix);
+        if (under.Count == 0 && prefix.StartsWith(DataParallelPrefix, StringComparison.Ordinal))
+            under = Under(tensors, prefix[DataParallelPrefix.Length..]);
+        if (under.Count == 0)
+            throw new InvalidDataException($"No key of the weights starts with '{PrintableName.Of(prefix)}' (the key prefix asked for); " +
+                $"the first is '{PrintableName.Of(tensors.FirstOrDefault()?.Name ?? "")}'.");
+        return under;
+    }
+
+    private static List<NamedTensor> Under(IReadOnlyList<NamedTensor> tensors, string prefix) =>
+        tensors.Where(t => t.Name.StartsWith(prefix, StringComparison.Ordinal) && t.Name.Length > prefix.Length)
+            .Select(t => t.WithName(t.Name[prefix.Length..])).ToList();
+
+    private static string FindPrefix(IReadOnlyList<NamedTensor> tensors)
+    {
+        var names = tensors.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        if (names.Contains(InputConvWeight))
+            return "";
+        const string firstBlock = "layer1.0." + InputConvWeight;
+        var found = names.Where(n => n.EndsWith("." + InputConvWeight, StringComparison.Ordinal))
+            .Select(n => n[..^InputConvWeight.Length])
+            .Where(p => names.Contains(p + firstBlock))
+            .Order(StringComparer.Ordinal).ToList();
+        if (found.Count > 1)
+            throw new InvalidDataException(
+                $"The weights hold {found.Count} networks, under the key prefixes {string.Join(", ", found.Select(p => $"'{PrintableName.Of(p)}'"))}. " +
+                "Choose one: WeightsLoadOptions.KeyPrefix in code, or write it to a file of its own with " +
+                "resnet-mlnet convert --in FILE --out NETWORK.safetensors --prefix PREFIX.");
+        if (found.Count == 1)
+            return found[0];
+        return names.Count > 0 && names.All(n => n.StartsWith(DataParallelPrefix, StringComparison.Ordinal)) ? DataParallelPrefix : "";
+    }
 
     /// <summary>
     /// Our key for a checkpoint key: <c>head.fc.weight</c>, <c>classifier.weight</c>, <c>last_linear.weight</c> and
@@ -45,10 +88,13 @@ internal static class WeightsNameMapping
         return key;
     }
 
-    /// <summary>File tensors by model key (DataParallel prefix stripped, head aliases mapped); an exact key wins over an alias, and aliases that collide with it are unexpected.</summary>
-    public static (Dictionary<string, NamedTensor> ByKey, List<string> Unexpected) MapKeys(IReadOnlyList<NamedTensor> tensors)
+    /// <summary>
+    /// File tensors by model key (the network's prefix removed, see <see cref="Network"/>; head aliases mapped); an exact
+    /// key wins over an alias, and aliases that collide with it are unexpected.
+    /// </summary>
+    public static (Dictionary<string, NamedTensor> ByKey, List<string> Unexpected) MapKeys(IReadOnlyList<NamedTensor> tensors, string? prefix = null)
     {
-        var stripped = StripDataParallelPrefix(tensors);
+        var stripped = Network(tensors, prefix);
         var byKey = new Dictionary<string, NamedTensor>(StringComparer.Ordinal);
         var unexpected = new List<string>();
         foreach (var t in stripped.Where(t => ToModelKey(t.Name) == t.Name))

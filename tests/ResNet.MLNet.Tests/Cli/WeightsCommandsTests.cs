@@ -57,6 +57,26 @@ public class WeightsCommandsTests
     }
 
     [Fact]
+    public void Convert_should_write_one_network_of_a_file_that_holds_two_and_read_a_linked_file()
+    {
+        using var dir = new TempDirectory();
+        var cifar = WeightsFixtures.Read("cifar_resnet20.pth").Tensors;
+        // A MoCo-style checkpoint: the query and key encoders, as torch.save leaves DataParallel's keys.
+        WeightsFile.Write(dir.File("moco.safetensors"), [.. cifar.Select(t => t.WithName("module.encoder_q." + t.Name)),
+            .. cifar.Select(t => t.WithName("module.encoder_k." + t.Name))]);
+        File.CreateSymbolicLink(dir.File("linked.safetensors"), dir.File("moco.safetensors"));
+
+        var (code, _, error) = Run("inspect", dir.File("moco.safetensors"));
+        Assert.Contains("2 networks, under the key prefixes 'module.encoder_k.', 'module.encoder_q.'", error);
+        (code, var output, error) = Run("convert", "--in", dir.File("linked.safetensors"), "--out", dir.File("query.safetensors"), "--prefix", "module.encoder_q.");
+        Assert.True(code == 0, error);
+        Assert.Contains("Wrote 116 tensors", output);
+        var content = WeightsFile.Read(dir.File("query.safetensors"));
+        WeightsFixtures.AssertSameTensors(cifar, content.Tensors);
+        Assert.Equal("cifar_resnet20", WeightsMetadata.FromDictionary(content.Metadata).Architecture);
+    }
+
+    [Fact]
     public void Convert_should_fail_cleanly_on_a_missing_file_or_an_unknown_extension()
     {
         using var dir = new TempDirectory();

@@ -29,4 +29,20 @@ public class ArchitectureDetectorTests
         Assert.Equal(ResNetArchitecture.ResNet18, ranked[0].Architecture);
         Assert.Equal("closest: resnet18 (121 of 122 keys match; the file has 121)", ranked[0].ToString());
     }
+
+    [Fact]
+    public void Should_recognize_a_self_supervised_backbone_whose_fc_is_a_projection_MLP()
+    {
+        using var model = ResNetModels.ResNet18();
+        var backbone = model.OrderedStateDict().Where(e => !e.Key.StartsWith("fc.", StringComparison.Ordinal))
+            .Select(e => NamedTensor.FromTensor("encoder_q." + e.Key, e.Value)).ToList();
+        using var hidden = TorchSharp.torch.zeros(512, 512);
+        using var projection = TorchSharp.torch.zeros(128, 512);
+        backbone.Add(NamedTensor.FromTensor("encoder_q.fc.0.weight", hidden));
+        backbone.Add(NamedTensor.FromTensor("encoder_q.fc.2.weight", projection));
+
+        var match = ArchitectureDetector.Detect(backbone);
+
+        Assert.Equal("resnet18 (no classifier, 3 input channels)", match?.ToString());
+    }
 }

@@ -153,6 +153,42 @@ public class WeightsLoaderTests(ITestOutputHelper output)
         AssertLoaded(model, "fc.weight");
     }
 
+    [Theory]
+    [InlineData("model.")]            // PyTorch Lightning
+    [InlineData("backbone.")]
+    [InlineData("module.encoder.")]   // DataParallel around a wrapper
+    public void Should_find_the_prefix_a_training_framework_put_before_the_keys_and_leave_out_the_rest(string prefix)
+    {
+        var tensors = Read(Cifar).Tensors.Select(t => t.WithName(prefix + t.Name))
+            .Append(Read(Cifar).Tensors[0].WithName("criterion.weight")).ToList(); // another module's tensor
+        using var model = ResNetModels.CifarResNet(20);
+        var report = WeightsLoader.Load(model, tensors);
+        Assert.True(report.IsComplete, report.ToString());
+        AssertLoaded(model, "fc.weight");
+        AssertLoaded(model, "layer3.2.conv2.weight");
+    }
+
+    [Fact]
+    public void Should_refuse_a_file_with_two_networks_naming_their_prefixes_and_load_the_one_asked_for()
+    {
+        var tensors = Read(Cifar).Tensors.Select(t => t.WithName("module.encoder_q." + t.Name))
+            .Concat(Read(Cifar).Tensors.Select(t => t.WithName("module.encoder_k." + t.Name))).ToList();
+        using var model = ResNetModels.CifarResNet(20);
+        var error = Assert.Throws<InvalidDataException>(() => WeightsLoader.Load(model, tensors));
+        Assert.Contains("2 networks", error.Message);
+        Assert.Contains("'module.encoder_k.', 'module.encoder_q.'", error.Message);
+        Assert.Contains("KeyPrefix", error.Message);
+
+        var report = WeightsLoader.Load(model, tensors, WeightsLoadOptions.Default with { KeyPrefix = "module.encoder_q." });
+        Assert.True(report.IsComplete, report.ToString());
+        AssertLoaded(model, "fc.weight");
+        // Readers of torch.save files drop DataParallel's module. from every key: the prefix matches without it too.
+        var read = tensors.Select(t => t.WithName(t.Name["module.".Length..])).ToList();
+        Assert.True(WeightsLoader.Load(model, read, WeightsLoadOptions.Default with { KeyPrefix = "module.encoder_q." }).IsComplete);
+        var none = Assert.Throws<InvalidDataException>(() => WeightsLoader.Load(model, read, WeightsLoadOptions.Default with { KeyPrefix = "ema." }));
+        Assert.Contains("No key of the weights starts with 'ema.'", none.Message);
+    }
+
     [Fact]
     public void Should_accept_checkpoints_without_BatchNorm_counters_and_convert_types()
     {

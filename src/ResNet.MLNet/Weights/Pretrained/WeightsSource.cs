@@ -56,8 +56,21 @@ public sealed class WeightsSource
 
     private ImageModelInput? input;
 
-    /// <summary>The architecture the weights belong to: the registry entry's, else the file's metadata, else null.</summary>
-    public string? Architecture => Pretrained?.Architecture ?? Metadata.Architecture;
+    /// <summary>
+    /// The architecture the weights belong to: the registry entry's, else the file's metadata, else the one zoo
+    /// architecture whose keys and shapes the tensors match exactly (a torchvision or timm checkpoint given by path),
+    /// else null (none, or several: see <see cref="ExactMatches"/>).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file holds several networks (see <see cref="WeightsLoadOptions.KeyPrefix"/>).</exception>
+    public string? Architecture => Pretrained?.Architecture ?? Metadata.Architecture ?? (ExactMatches is [var only] ? only : null);
+
+    /// <summary>
+    /// The zoo architectures whose keys and shapes the tensors match exactly (<see cref="ArchitectureDetector.Rank"/>):
+    /// several when they differ only where no weights are (CIFAR ResNet-20's parameter-free shortcuts and plain-20).
+    /// </summary>
+    internal IReadOnlyList<string> ExactMatches => exactMatches ??= ArchitectureDetector.Rank(Content.Tensors).Where(m => m.IsExact).Select(m => m.Name).ToList();
+
+    private IReadOnlyList<string>? exactMatches;
 
     /// <summary>
     /// A file path, or a registry name (<see cref="WeightsRegistry"/>): an existing file wins; a name is looked up in torch

@@ -54,6 +54,42 @@ public class WeightsSourceTests
     }
 
     [Fact]
+    public void A_file_without_metadata_brings_the_architecture_its_keys_and_shapes_match()
+    {
+        using var dir = new TempDirectory();
+        using var model = ResNetModels.ResNet18(numClasses: 3);
+        // A Lightning checkpoint's keys (model.) from elsewhere, as torch.save writes them: no metadata.
+        WeightsFile.Write(dir.File("last.pth"), NamedTensor.FromModel(model).Select(t => t.WithName("model." + t.Name)).ToList());
+
+        var source = WeightsSource.Resolve(dir.File("last.pth"));
+        Assert.Null(source.Metadata.Architecture);
+        Assert.Equal("resnet18", source.Architecture);
+
+        // So an estimator given only these weights builds that network (it used to build its default, ResNet-50, and fail to load).
+        var setup = NetworkSetup.Create(null, null, dir.File("last.pth"), null, null, numClasses: null, seed: 0, ResNetModels.Options(ResNetArchitecture.ResNet50));
+        using var built = setup.Model;
+        Assert.Equal("resnet18", built.Options.Name);
+        Assert.Equal(3, built.NumClasses);
+        Assert.True(setup.Report!.IsComplete, setup.Report.ToString());
+    }
+
+    [Fact]
+    public void Weights_that_fit_two_architectures_exactly_ask_for_one_by_name()
+    {
+        // CIFAR ResNet-20's shortcuts hold no weights, so its checkpoint fits plain-20 as well.
+        string file = WeightsFixtures.PathOf("cifar_resnet20.pth");
+        var source = WeightsSource.Resolve(file);
+        Assert.Equal(["cifar_resnet20", "cifar_plain20"], source.ExactMatches);
+        Assert.Null(source.Architecture);
+
+        var e = Assert.Throws<ArgumentException>(() => NetworkSetup.Create(null, null, file, null, null, null, seed: 0, ResNetModels.Options(ResNetArchitecture.ResNet50)));
+        Assert.Contains("fit cifar_resnet20 and cifar_plain20 exactly: name the architecture", e.Message);
+        var named = NetworkSetup.Create(ResNetModels.Options(ResNetArchitecture.CifarPlain20), null, file, null, null, null, seed: 0);
+        using var plain = named.Model;
+        Assert.True(named.Report!.IsComplete, named.Report.ToString());
+    }
+
+    [Fact]
     public void A_mistyped_name_lists_close_names_and_a_missing_file_is_named()
     {
         var name = Assert.Throws<ArgumentException>(() => WeightsSource.Resolve("resnet18.tv_in1"));
