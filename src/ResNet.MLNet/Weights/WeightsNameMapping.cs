@@ -104,7 +104,32 @@ internal static class WeightsNameMapping
             if (!byKey.TryAdd(ToModelKey(t.Name), t))
                 unexpected.Add(t.Name);
         }
+        MapSequentialHead(byKey);
         return (byKey, unexpected);
+    }
+
+    /// <summary>
+    /// A classifier written as a Sequential around one Linear (<c>fc = nn.Sequential(nn.Dropout(p), nn.Linear(...))</c>,
+    /// as PyTorch's fine-tuning tutorials write it) is <c>fc.K.weight</c> and <c>fc.K.bias</c>: they become the head.
+    /// Anything else under <c>fc.</c> (a projection MLP of two Linears) is left as it is.
+    /// </summary>
+    private static void MapSequentialHead(Dictionary<string, NamedTensor> byKey)
+    {
+        if (byKey.ContainsKey(Classifier + "weight"))
+            return;
+        var head = byKey.Where(e => IsClassifier(e.Key)).ToList();
+        var weights = head.Where(e => e.Key.EndsWith(".weight", StringComparison.Ordinal)).ToList();
+        if (head.Count > 2 || weights is not [{ Value.Shape.Count: 2 } weight])
+            return;
+        string module = weight.Key[..^"weight".Length];
+        if (!module[Classifier.Length..^1].All(char.IsAsciiDigit) || module.Length == Classifier.Length + 1
+            || head.Any(e => e.Key != weight.Key && e.Key != module + "bias"))
+            return;
+        foreach (var (key, tensor) in head)
+        {
+            byKey.Remove(key);
+            byKey[Classifier + key[module.Length..]] = tensor;
+        }
     }
 
     /// <summary>Whether a (mapped) key belongs to the classifier head.</summary>

@@ -169,6 +169,24 @@ public class WeightsLoaderTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Should_load_a_head_written_as_a_Sequential_around_one_Linear_and_leave_a_projection_MLP_alone()
+    {
+        // fc = nn.Sequential(nn.Dropout(0.2), nn.Linear(64, 10)): the Linear's keys are fc.1.weight and fc.1.bias.
+        var tensors = Read(Cifar).Tensors.Select(t => t.Name.StartsWith("fc.", StringComparison.Ordinal) ? t.WithName("fc.1." + t.Name[3..]) : t).ToList();
+        using var model = ResNetModels.CifarResNet(20);
+        var report = WeightsLoader.Load(model, tensors);
+        Assert.True(report.IsComplete, report.ToString());
+        AssertLoaded(model, "fc.weight");
+        AssertLoaded(model, "fc.bias");
+
+        // Two Linears under fc. (a self-supervised projection head) are no classifier: the backbone loads, the head stays.
+        var fc = tensors.Single(t => t.Name == "fc.1.weight");
+        var mlp = tensors.Append(fc.WithName("fc.3.weight")).ToList();
+        var backbone = WeightsLoader.Load(model, mlp);
+        Assert.Contains("head: the file has no classifier", backbone.ToString());
+    }
+
+    [Fact]
     public void Should_refuse_a_file_with_two_networks_naming_their_prefixes_and_load_the_one_asked_for()
     {
         var tensors = Read(Cifar).Tensors.Select(t => t.WithName("module.encoder_q." + t.Name))
