@@ -70,7 +70,7 @@ public class LayeringTests(ITestOutputHelper output)
         foreach (var tree in trees.Where(t => t.FilePath.StartsWith(Source, StringComparison.Ordinal)))
         {
             string from = FolderOf(tree.FilePath);
-            foreach (var (_, symbol) in Names(compilation, tree))
+            foreach (var symbol in Symbols(compilation, tree))
             {
                 var declared = (symbol as ITypeSymbol ?? symbol.ContainingType)?.OriginalDefinition;
                 if (declared?.Locations.FirstOrDefault(l => l.IsInSource)?.SourceTree?.FilePath is not { } path || !path.StartsWith(Source, StringComparison.Ordinal))
@@ -119,8 +119,7 @@ public class LayeringTests(ITestOutputHelper output)
     /// kin (a type's name for a message is no reflection), Activator.
     /// </summary>
     private static List<string> ReflectionUses(CSharpCompilation compilation, SyntaxTree tree) =>
-        Names(compilation, tree)
-            .Select(n => n.Symbol)
+        Symbols(compilation, tree)
             .Where(s => s is IMethodSymbol or IPropertySymbol && s.ContainingType is { } type && IsReflection(type, s.Name, s is IMethodSymbol))
             .Select(s => s.ToDisplayString())
             .ToList();
@@ -138,15 +137,15 @@ public class LayeringTests(ITestOutputHelper output)
             or "System.Reflection.EventInfo";
     }
 
-    /// <summary>Every simple name of <paramref name="tree"/> with the symbol it resolves to (or its first candidate).</summary>
-    private static IEnumerable<(SimpleNameSyntax Name, ISymbol Symbol)> Names(CSharpCompilation compilation, SyntaxTree tree)
+    /// <summary>The symbol every simple name of <paramref name="tree"/> resolves to (or its first candidate).</summary>
+    private static IEnumerable<ISymbol> Symbols(CSharpCompilation compilation, SyntaxTree tree)
     {
         var model = compilation.GetSemanticModel(tree);
         foreach (var name in tree.GetRoot().DescendantNodes().OfType<SimpleNameSyntax>())
         {
             var info = model.GetSymbolInfo(name);
             if ((info.Symbol ?? info.CandidateSymbols.FirstOrDefault()) is { } symbol)
-                yield return (name, symbol);
+                yield return symbol;
         }
     }
 
