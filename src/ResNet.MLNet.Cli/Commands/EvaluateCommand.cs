@@ -11,7 +11,7 @@ internal static class EvaluateCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "model.zip written by 'finetune'.", Required = true };
-        var data = new Option<string>("--data") { Description = "Image folder: its test/ (or val/) split when present, else its class folders.", Required = true };
+        var data = new Option<string>("--data") { Description = "Image folder: its test/ (or val/, valid/, validation/) split when present, else its class folders.", Required = true };
         var json = new Option<bool>("--json") { Description = "Print the metrics as JSON." };
         var maxPixels = ImageLimitOption.Create();
         var command = new Command("evaluate", "Evaluate a saved model on an image folder: accuracy, macro accuracy, log-loss, per class, confusion matrix.") { model, data, json, maxPixels };

@@ -14,7 +14,7 @@ internal static class FinetuneCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "Folder with train/ and test/ (or val/) class folders, or class folders only.", Required = true };
+        var data = new Option<string>("--data") { Description = "Folder with train/ and test/ (or val/, valid/, validation/) class folders, or class folders only.", Required = true };
         var arch = new Option<string?>("--arch") { Description = "Architecture (see 'summary --list'). Default: the weights' own, else resnet34." };
         var weights = new Option<string?>("--weights") { Description = "Pretrained weights: a registry name (resnet18.mlnet_in1k, resnet50.tv2_in1k; see 'weights list') or a file (.pth, .safetensors, .onnx, TorchSharp); the head is re-initialized." };
         var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 10 };

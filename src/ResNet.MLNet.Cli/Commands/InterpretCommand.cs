@@ -18,7 +18,7 @@ internal static class InterpretCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "A finetune output folder (or its model.zip): its weights.safetensors is the network interpreted.", Required = true };
-        var data = new Option<string>("--data") { Description = "Image folder: its test/ (or val/) split when present, else its class folders.", Required = true };
+        var data = new Option<string>("--data") { Description = "Image folder: its test/ (or val/, valid/, validation/) split when present, else its class folders.", Required = true };
         var top = new Option<int>("--top") { Description = "How many of the highest-loss images to show.", DefaultValueFactory = _ => 16 };
         var output = new Option<string>("--out") { Description = "Folder for top-losses.png, confusion-matrix.png and most-confused.txt.", Required = true };
         var tta = new Option<bool>("--tta") { Description = "Test-time augmentation: average over the ten-crop views (centre, corners, mirrored) instead of the centre crop." };

@@ -14,7 +14,7 @@ namespace ResNet.MLNet.Applications;
 public sealed class FineTuneOptions
 {
     /// <summary>
-    /// Folder with <c>train/</c> and <c>test/</c> (or <c>val/</c>) class folders, or class folders only (then
+    /// Folder with <c>train/</c> and <c>test/</c> (or <c>val/</c>, <c>valid/</c>, <c>validation/</c>) class folders, or class folders only (then
     /// <see cref="TestFraction"/> of each class is held out for testing).
     /// </summary>
     public required string DataFolder { get; init; }
@@ -143,6 +143,7 @@ public static class ImageFolderFineTuning
         CheckOutputApartFromData(options.OutputDirectory, options.DataFolder);
         if (!Directory.Exists(options.DataFolder))
             throw new DirectoryNotFoundException($"Data folder '{Path.GetFullPath(options.DataFolder)}' does not exist.");
+        HasSplit(options.DataFolder, out _); // train/ without a held-out split (or the reverse) is refused here
         string output = Path.GetFullPath(options.OutputDirectory);
         if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any())
         {
@@ -242,17 +243,21 @@ public static class ImageFolderFineTuning
         };
     }
 
-    /// <summary>The images an evaluation scores: the folder's test/ (or val/) split when it has train/ beside it, else all its class folders.</summary>
+    /// <summary>The images an evaluation scores: the folder's held-out split (test/, val/, valid/ or validation/) when it has one, else all its class folders.</summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
-    internal static IReadOnlyList<ImageFolderEntry> EvaluationRows(string dataFolder) =>
-        HasSplit(dataFolder, out string? testSplit)
-            ? ImageFolder.List(dataFolder, new ImageFolderOptions { Split = testSplit })
-            : ImageFolder.List(dataFolder);
+    /// <exception cref="InvalidDataException">The folder has train/ but no held-out split.</exception>
+    internal static IReadOnlyList<ImageFolderEntry> EvaluationRows(string dataFolder)
+    {
+        if (HeldOutSplit(dataFolder) is { } split)
+            return ImageFolder.List(dataFolder, new ImageFolderOptions { Split = split });
+        HasSplit(dataFolder, out _); // train/ alone is refused
+        return ImageFolder.List(dataFolder);
+    }
 
     /// <summary>Scores an image folder with a saved model.zip (plain ML.NET) and computes the metrics.</summary>
     /// <param name="ml">The ML.NET context.</param>
     /// <param name="modelPath">model.zip written by <see cref="Run"/>, or a classifier pipeline saved from the API (taking ImagePath, outputting a key-typed PredictedLabel).</param>
-    /// <param name="dataFolder">Image folder: its test/ (or val/) split when present, else its class folders.</param>
+    /// <param name="dataFolder">Image folder: its test/ (or val/, valid/, validation/) split when present, else its class folders.</param>
     /// <param name="limits">Limits checked on every image's header before the model decodes any; default <see cref="ImageLimits.Default"/>.</param>
     /// <exception cref="InvalidDataException">An image is malformed or over the limits (every such file is named), or the model cannot be loaded.</exception>
     public static ClassificationMetrics Evaluate(MLContext ml, string modelPath, string dataFolder, ImageLimits? limits = null)
@@ -386,11 +391,29 @@ public static class ImageFolderFineTuning
         return (keptTrain, keptTest);
     }
 
+    /// <summary>Names of the held-out split beside train/, looked for in this order (torchvision's val, fastai's valid).</summary>
+    internal static IReadOnlyList<string> HeldOutSplits { get; } = ["test", "val", "valid", "validation"];
+
+    /// <summary>The held-out split folder's name, or null when the folder has none.</summary>
+    private static string? HeldOutSplit(string folder) => HeldOutSplits.FirstOrDefault(s => Directory.Exists(Path.Combine(folder, s)));
+
+    /// <summary>
+    /// Whether the folder is split (train/ and a held-out split beside it). Only one of the two is an error: the folder
+    /// would otherwise be read as two or three classes named after the splits.
+    /// </summary>
     private static bool HasSplit(string folder, out string? testSplit)
     {
-        testSplit = new[] { "test", "val" }.FirstOrDefault(s => Directory.Exists(Path.Combine(folder, s)));
-        return Directory.Exists(Path.Combine(folder, "train")) && testSplit is not null;
+        testSplit = HeldOutSplit(folder);
+        bool hasTrain = Directory.Exists(Path.Combine(folder, "train"));
+        if (hasTrain == (testSplit is not null))
+            return hasTrain;
+        string full = Path.GetFullPath(folder);
+        throw new InvalidDataException(hasTrain
+            ? $"Data folder '{full}' has train/ but no held-out split beside it: add {SplitNames} with the same class folders, or put the class folders directly in '{full}' to hold out a share of each class."
+            : $"Data folder '{full}' has {testSplit}/ but no train/ beside it: add train/ with the same class folders, or put the class folders directly in '{full}'.");
     }
+
+    private static string SplitNames => $"{HeldOutSplits[0]}/ (or {string.Join(", ", HeldOutSplits.Skip(1).Select(s => s + "/"))})";
 
     private static void CheckClasses(string folder, string? split, IReadOnlyList<ImageFolderEntry> rows, IReadOnlyList<ImageFolderEntry>? train)
     {

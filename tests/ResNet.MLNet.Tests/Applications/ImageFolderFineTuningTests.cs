@@ -36,4 +36,42 @@ public class ImageFolderFineTuningTests
         Assert.Contains("'lonely' has 1 image", error.Message);
         Assert.Contains("testing", error.Message);
     }
+
+    [Theory]
+    [InlineData("val")]         // torchvision's ImageNet layout
+    [InlineData("valid")]       // fastai's
+    [InlineData("validation")]
+    public void A_held_out_split_beside_train_is_found_by_any_of_its_usual_names(string split)
+    {
+        using var folder = new TempDirectory();
+        SampleImages.Class(Path.Combine(folder.Path, "train"), "cat", 3);
+        SampleImages.Class(Path.Combine(folder.Path, "train"), "dog", 3);
+        SampleImages.Class(Path.Combine(folder.Path, split), "cat", 1);
+        SampleImages.Class(Path.Combine(folder.Path, split), "dog", 2);
+        var options = new FineTuneOptions { DataFolder = folder.Path, OutputDirectory = folder.File("out") };
+
+        var (train, test) = ImageFolderFineTuning.Splits(options);
+
+        Assert.Equal(["cat", "dog"], train.Select(r => r.Label).Distinct());
+        Assert.Equal(6, train.Count);
+        Assert.Equal(3, test.Count);
+        Assert.All(test, r => Assert.Contains($"{Path.DirectorySeparatorChar}{split}{Path.DirectorySeparatorChar}", r.ImagePath));
+        Assert.Equal(test.Select(r => r.ImagePath), ImageFolderFineTuning.EvaluationRows(folder.Path).Select(r => r.ImagePath));
+    }
+
+    [Fact]
+    public void Train_without_a_held_out_split_is_refused_instead_of_read_as_a_class_named_train()
+    {
+        using var folder = new TempDirectory();
+        SampleImages.Class(Path.Combine(folder.Path, "train"), "cat", 3);
+        SampleImages.Class(Path.Combine(folder.Path, "train"), "dog", 3);
+        var options = new FineTuneOptions { DataFolder = folder.Path, OutputDirectory = folder.File("out") };
+
+        var error = Assert.Throws<InvalidDataException>(() => ImageFolderFineTuning.Splits(options));
+        Assert.Contains("has train/ but no held-out split beside it: add test/ (or val/, valid/, validation/)", error.Message);
+        Assert.Throws<InvalidDataException>(() => ImageFolderFineTuning.EvaluationRows(folder.Path));
+
+        SampleImages.Class(Path.Combine(folder.Path, "holdout"), "cat", 1); // not a split name: still refused, not a class
+        Assert.Throws<InvalidDataException>(() => ImageFolderFineTuning.Splits(options));
+    }
 }
