@@ -41,13 +41,14 @@ public static class ConvertCommand
     {
         var target = formatName is null ? WeightsFile.FormatForExtension(to) : Formats[formatName];
         var content = WeightsFile.Read(from);
-        var tensors = prefix is null ? content.Tensors : WeightsNameMapping.Network(content.Tensors, prefix);
+        var written = prefix is null ? content : content with { Tensors = WeightsNameMapping.Network(content.Tensors, prefix) };
+        var tensors = written.Tensors;
         // Tensors that share one storage (views) are read once but written each on its own: refuse what would write far
         // more than the file holds (2,000 views of one 4 MB storage made 8.4 GB).
-        long inputBytes = RegularFile.Check(from, "a weights file"), outputBytes = content.ByteCount;
+        long inputBytes = RegularFile.Check(from, "a weights file"), outputBytes = written.ByteCount;
         if (outputBytes > MaxGrowth * inputBytes + (1 << 20))
             throw new InvalidDataException(
-                $"'{PrintableName.Of(Path.GetFullPath(from))}': its {content.Tensors.Count:N0} tensors hold {outputBytes:N0} bytes, {outputBytes / Math.Max(1, inputBytes):N0} times " +
+                $"'{PrintableName.Of(Path.GetFullPath(from))}': its {tensors.Count:N0} tensors hold {outputBytes:N0} bytes, {outputBytes / Math.Max(1, inputBytes):N0} times " +
                 $"the file's {inputBytes:N0}: they share storage, and every format written here stores each tensor apart. Not converted; " +
                 "save the tensors you need without shared views.");
         var metadata = new Dictionary<string, string>(content.Metadata, StringComparer.Ordinal);

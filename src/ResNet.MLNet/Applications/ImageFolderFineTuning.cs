@@ -392,7 +392,7 @@ public static class ImageFolderFineTuning
     }
 
     /// <summary>Names of the held-out split beside train/, looked for in this order (torchvision's val, fastai's valid).</summary>
-    internal static IReadOnlyList<string> HeldOutSplits { get; } = ["test", "val", "valid", "validation"];
+    private static readonly string[] HeldOutSplits = ["test", "val", "valid", "validation"];
 
     /// <summary>The held-out split folder's name, or null when the folder has none.</summary>
     private static string? HeldOutSplit(string folder) => HeldOutSplits.FirstOrDefault(s => Directory.Exists(Path.Combine(folder, s)));

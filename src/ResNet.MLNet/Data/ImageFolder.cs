@@ -30,17 +30,14 @@ public sealed record ImageFolderEntry(string ImagePath, string Label);
 /// </summary>
 public static class ImageFolder
 {
-    private static readonly EnumerationOptions Visible = new()
-    {
-        AttributesToSkip = FileAttributes.Hidden | FileAttributes.System,
-        IgnoreInaccessible = false,
-    };
+    private static readonly EnumerationOptions Visible = VisibleEntries(recurse: false), VisibleBelow = VisibleEntries(recurse: true);
 
-    private static readonly EnumerationOptions VisibleBelow = new()
+    /// <summary>Hidden and system entries skipped; an unreadable folder throws instead of being passed over.</summary>
+    private static EnumerationOptions VisibleEntries(bool recurse) => new()
     {
         AttributesToSkip = FileAttributes.Hidden | FileAttributes.System,
         IgnoreInaccessible = false,
-        RecurseSubdirectories = true,
+        RecurseSubdirectories = recurse,
     };
 
     /// <summary>Lists the images below <paramref name="folder"/>.</summary>
@@ -61,7 +58,7 @@ public static class ImageFolder
         foreach (string classDir in ClassFolders(root))
         {
             string label = Path.GetFileName(classDir);
-            entries.AddRange(Images(classDir, extensions).Select(f => new ImageFolderEntry(f, label)));
+            entries.AddRange(Images(classDir, extensions).Order(StringComparer.Ordinal).Select(f => new ImageFolderEntry(f, label)));
         }
         if (entries.Count == 0)
             throw new InvalidDataException(
@@ -82,7 +79,7 @@ public static class ImageFolder
         Directory.EnumerateDirectories(root, "*", Visible).Order(StringComparer.Ordinal);
 
     /// <summary>
-    /// The images in <paramref name="classDir"/> and below, by path. Linked files are read, linked sub-folders are not
+    /// The images in <paramref name="classDir"/> and below, in the order the file system gives. Linked files are read, linked sub-folders are not
     /// entered: one could lead back up the tree (a cycle, or another class's images under this class's name).
     /// </summary>
     private static IEnumerable<string> Images(string classDir, HashSet<string> extensions) =>
@@ -90,5 +87,5 @@ public static class ImageFolder
         {
             ShouldIncludePredicate = (ref FileSystemEntry entry) => !entry.IsDirectory && extensions.Contains(Path.GetExtension(entry.ToFullPath())),
             ShouldRecursePredicate = (ref FileSystemEntry entry) => (entry.Attributes & FileAttributes.ReparsePoint) == 0,
-        }.Order(StringComparer.Ordinal);
+        };
 }

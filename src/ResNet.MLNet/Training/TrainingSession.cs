@@ -103,7 +103,7 @@ internal sealed class TrainingSession : IDisposable
         int holds = options.EarlyStopping is not null ? bestEpoch : history.Count;
         return new TrainingResult(history.ToArray(), holds, stoppedEarly, cancelled, resumedFrom, checkpointPath)
         {
-            Precision = BFloat16Support.Describe(options.MixedPrecisionBFloat16, device.type.ToString().ToLowerInvariant()),
+            Precision = BFloat16Support.Describe(options.MixedPrecisionBFloat16, options.Device),
         };
     }
 

@@ -23,8 +23,7 @@ internal static class WeightsNameMapping
     /// <summary>The entries without the <c>module.</c> prefix when every key has it; unchanged otherwise.</summary>
     public static IEnumerable<KeyValuePair<string, T>> StripDataParallelPrefix<T>(IReadOnlyList<KeyValuePair<string, T>> entries)
     {
-        bool strip = entries.Count > 0 && entries.All(e => e.Key.StartsWith(DataParallelPrefix, StringComparison.Ordinal));
-        return strip ? entries.Select(e => new KeyValuePair<string, T>(e.Key[DataParallelPrefix.Length..], e.Value)) : entries;
+        return AllDataParallel(entries.Select(e => e.Key)) ? entries.Select(e => new KeyValuePair<string, T>(e.Key[DataParallelPrefix.Length..], e.Value)) : entries;
     }
 
     /// <summary>
@@ -71,8 +70,12 @@ internal static class WeightsNameMapping
                 "resnet-mlnet convert --in FILE --out NETWORK.safetensors --prefix PREFIX.");
         if (found.Count == 1)
             return found[0];
-        return names.Count > 0 && names.All(n => n.StartsWith(DataParallelPrefix, StringComparison.Ordinal)) ? DataParallelPrefix : "";
+        return AllDataParallel(names) ? DataParallelPrefix : "";
     }
+
+    /// <summary>Whether there are keys and every one has DataParallel's <c>module.</c> prefix.</summary>
+    private static bool AllDataParallel(IEnumerable<string> keys) =>
+        keys.Any() && keys.All(key => key.StartsWith(DataParallelPrefix, StringComparison.Ordinal));
 
     /// <summary>
     /// Our key for a checkpoint key: <c>head.fc.weight</c>, <c>classifier.weight</c>, <c>last_linear.weight</c> and
